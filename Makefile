@@ -1,0 +1,42 @@
+# identities: common tasks. `make help` lists them.
+GO        ?= go
+BIN       ?= bin/identities
+ADDR      ?= 127.0.0.1:8080
+DB        ?= identities.db
+LINT_DIR  := tools/lint
+
+.PHONY: help run build generate check-generated lint-spec test test-short bench vet ci
+
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+run: ## Run the server on the embedded store with demo data.
+	$(GO) run ./cmd/identities serve --addr $(ADDR) --db $(DB) --demo
+
+build: ## Build the program into bin/.
+	$(GO) build -trimpath -o $(BIN) ./cmd/identities
+
+generate: ## Regenerate gen/ from api/openapi.yaml.
+	$(GO) generate ./api/...
+
+check-generated: generate ## Fail when gen/ differs from what api/openapi.yaml generates.
+	@git diff --exit-code --stat -- gen/ || { echo "gen/ is stale: run 'make generate' and commit the result" >&2; exit 1; }
+	@test -z "$$(git status --porcelain -- gen/)" || { echo "gen/ has untracked generated files" >&2; git status --porcelain -- gen/ >&2; exit 1; }
+
+lint-spec: ## Lint api/openapi.yaml with the pinned Redocly CLI.
+	cd $(LINT_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	$(LINT_DIR)/node_modules/.bin/redocly lint --config $(LINT_DIR)/redocly.yaml api/openapi.yaml
+
+vet: ## go vet every package.
+	$(GO) vet ./...
+
+test: ## Run every test with the race detector.
+	$(GO) test -race -count=1 ./...
+
+test-short: ## Run the tests without the slow ones.
+	$(GO) test -short -count=1 ./...
+
+bench: ## Run the benchmarks.
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+ci: lint-spec check-generated vet test ## What CI runs.

@@ -1,0 +1,408 @@
+// Package contract checks HTTP requests and responses against the User
+// Identities OpenAPI document. The server, the client and the conformance
+// tools all validate through it, so there is one validator in the module.
+package contract
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/identities-go/identities/api"
+)
+
+// Sentinel errors of route matching.
+var (
+	// ErrNoRoute reports a path that no operation of the document serves.
+	ErrNoRoute = errors.New("contract: no operation matches the path")
+	// ErrMethodNotAllowed reports a path served only for other methods.
+	ErrMethodNotAllowed = errors.New("contract: method not allowed")
+)
+
+// Validator matches requests to operations and validates both directions.
+// It is safe for concurrent use; build it once.
+type Validator struct {
+	doc      *openapi3.T
+	router   routers.Router
+	basePath string
+	// methods lists, per path template, the methods the document serves.
+	methods map[string][]string
+}
+
+// Route is the operation a request resolves to.
+type Route struct {
+	route      *routers.Route
+	pathParams map[string]string
+}
+
+// OperationID is the operation's operationId.
+func (r *Route) OperationID() string { return r.route.Operation.OperationID }
+
+// Extension returns the string value of an operation-level vendor extension
+// such as "x-drata-scope", or "".
+func (r *Route) Extension(name string) string {
+	v, _ := r.route.Operation.Extensions[name].(string)
+	return v
+}
+
+// PathParam returns the raw value of a path parameter.
+func (r *Route) PathParam(name string) string { return r.pathParams[name] }
+
+// New loads the embedded document, serving it under basePath (for example
+// "/public"; "" serves it at the root).
+func New(basePath string) (*Validator, error) {
+	return Load(api.Spec, basePath)
+}
+
+// Load builds a Validator from an OpenAPI 3.0 document in YAML or JSON, so a
+// newer or older document can be checked without rebuilding.
+func Load(spec []byte, basePath string) (*Validator, error) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(spec)
+	if err != nil {
+		return nil, fmt.Errorf("contract: load document: %w", err)
+	}
+	if err := doc.Validate(loader.Context); err != nil {
+		return nil, fmt.Errorf("contract: invalid document: %w", err)
+	}
+	basePath = "/" + strings.Trim(basePath, "/")
+	// Hosts are never matched: only the path under basePath counts.
+	doc.Servers = openapi3.Servers{{URL: basePath}}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("contract: build router: %w", err)
+	}
+	methods := make(map[string][]string)
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			methods[path] = append(methods[path], method)
+		}
+		slices.Sort(methods[path])
+	}
+	return &Validator{doc: doc, router: router, basePath: strings.TrimSuffix(basePath, "/"), methods: methods}, nil
+}
+
+// Document is the loaded OpenAPI document. Treat it as read-only.
+func (v *Validator) Document() *openapi3.T { return v.doc }
+
+// BasePath is the prefix under which the document's paths are served.
+func (v *Validator) BasePath() string { return v.basePath }
+
+// MethodError reports a path that exists for other methods.
+type MethodError struct {
+	Allowed []string
+}
+
+func (e *MethodError) Error() string {
+	return "method not allowed; allowed: " + strings.Join(e.Allowed, ", ")
+}
+
+// Unwrap makes errors.Is(err, ErrMethodNotAllowed) hold.
+func (e *MethodError) Unwrap() error { return ErrMethodNotAllowed }
+
+// FindRoute matches r to an operation. It returns an error wrapping
+// ErrNoRoute, or a *MethodError wrapping ErrMethodNotAllowed.
+func (v *Validator) FindRoute(r *http.Request) (*Route, error) {
+	route, params, err := v.router.FindRoute(r)
+	if err == nil {
+		return &Route{route: route, pathParams: params}, nil
+	}
+	if errors.Is(err, routers.ErrMethodNotAllowed) {
+		for tmpl, methods := range v.methods {
+			if matchTemplate(v.basePath+tmpl, r.URL.Path) {
+				return nil, &MethodError{Allowed: methods}
+			}
+		}
+		return nil, &MethodError{}
+	}
+	return nil, fmt.Errorf("%w: %s", ErrNoRoute, r.URL.Path)
+}
+
+// matchTemplate reports whether path fits an OpenAPI path template segment by segment.
+func matchTemplate(tmpl, path string) bool {
+	ts, ps := strings.Split(tmpl, "/"), strings.Split(path, "/")
+	if len(ts) != len(ps) {
+		return false
+	}
+	for i := range ts {
+		if strings.HasPrefix(ts[i], "{") || ts[i] == ps[i] {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// FieldError names one offending input.
+type FieldError struct {
+	// Field is the parameter name, or a JSON pointer into the body ("/userId").
+	Field string
+	// Location is "query", "path", "header" or "body".
+	Location string
+	// Message says what is wrong, without echoing the value.
+	Message string
+}
+
+// RequestError is a request that does not conform to the document.
+type RequestError struct {
+	Operation string
+	Fields    []FieldError
+	// MediaType is set when the body's content type is not accepted.
+	MediaType bool
+}
+
+func (e *RequestError) Error() string {
+	var b strings.Builder
+	b.WriteString("invalid request")
+	for i, f := range e.Fields {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString("; ")
+		}
+		b.WriteString(f.Location + " " + f.Field + ": " + f.Message)
+	}
+	return b.String()
+}
+
+// ValidateRequest checks the parameters and body of r against route. The body
+// is read and put back, so handlers can read it again. Security requirements
+// are not checked here: authentication is the caller's job.
+func (v *Validator) ValidateRequest(ctx context.Context, r *http.Request, route *Route) error {
+	input := &openapi3filter.RequestValidationInput{
+		Request:    r,
+		PathParams: route.pathParams,
+		Route:      route.route,
+		Options: &openapi3filter.Options{
+			MultiError:          true,
+			AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
+			SkipSettingDefaults: true,
+		},
+	}
+	err := openapi3filter.ValidateRequest(ctx, input)
+	if err == nil {
+		return nil
+	}
+	out := &RequestError{Operation: route.OperationID()}
+	collectRequestErrors(err, out)
+	if len(out.Fields) == 0 && !out.MediaType {
+		out.Fields = append(out.Fields, FieldError{Field: "", Location: "body", Message: "malformed request"})
+	}
+	return out
+}
+
+func collectRequestErrors(err error, out *RequestError) {
+	if me, ok := err.(openapi3.MultiError); ok {
+		for _, e := range me {
+			collectRequestErrors(e, out)
+		}
+		return
+	}
+	var re *openapi3filter.RequestError
+	if !errors.As(err, &re) {
+		var se *openapi3filter.SecurityRequirementsError
+		if !errors.As(err, &se) {
+			out.Fields = append(out.Fields, bodyField(err))
+		}
+		return
+	}
+	switch {
+	case re.Parameter != nil:
+		var inner openapi3.MultiError
+		if errors.As(re.Err, &inner) {
+			for _, e := range inner {
+				out.Fields = append(out.Fields, parameterField(re.Parameter, e))
+			}
+			return
+		}
+		out.Fields = append(out.Fields, parameterField(re.Parameter, re.Err))
+	case re.RequestBody != nil:
+		if strings.HasPrefix(re.Reason, "header Content-Type has unexpected value") ||
+			strings.Contains(re.Reason, "unsupported content type") {
+			out.MediaType = true
+			return
+		}
+		var inner openapi3.MultiError
+		if errors.As(re.Err, &inner) {
+			for _, e := range inner {
+				out.Fields = append(out.Fields, bodyField(e))
+			}
+			return
+		}
+		out.Fields = append(out.Fields, bodyField(re.Err))
+	default:
+		out.Fields = append(out.Fields, FieldError{Location: "body", Message: re.Reason})
+	}
+}
+
+func parameterField(p *openapi3.Parameter, err error) FieldError {
+	f := FieldError{Field: p.Name, Location: p.In, Message: "invalid value"}
+	var se *openapi3.SchemaError
+	var pe *openapi3filter.ParseError
+	switch {
+	case errors.As(err, &se):
+		f.Message = se.Reason
+	case errors.As(err, &pe):
+		f.Message = "must be " + describeKind(p) + ": " + pe.Reason
+	case err != nil:
+		f.Message = err.Error()
+	}
+	return f
+}
+
+func describeKind(p *openapi3.Parameter) string {
+	if p.Schema != nil && p.Schema.Value != nil && p.Schema.Value.Type != nil {
+		return "of type " + strings.Join(p.Schema.Value.Type.Slice(), "|")
+	}
+	return "well-formed"
+}
+
+func bodyField(err error) FieldError {
+	var se *openapi3.SchemaError
+	if errors.As(err, &se) {
+		return FieldError{Field: pointer(se.JSONPointer()), Location: "body", Message: se.Reason}
+	}
+	var pe *openapi3filter.ParseError
+	if errors.As(err, &pe) {
+		return FieldError{Field: "", Location: "body", Message: "body is not valid JSON"}
+	}
+	msg := "malformed body"
+	if err != nil {
+		msg = err.Error()
+	}
+	return FieldError{Location: "body", Message: msg}
+}
+
+func pointer(parts []string) string {
+	if len(parts) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, p := range parts {
+		b.WriteByte('/')
+		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(p))
+	}
+	return b.String()
+}
+
+// Violation is a response that does not conform to the document.
+type Violation struct {
+	// Operation is the operationId the request resolved to.
+	Operation string
+	// Status is the response's HTTP status.
+	Status int
+	// Path is a JSON pointer into the body ("" for the status, headers or the
+	// body as a whole).
+	Path string
+	// Reason says what is wrong.
+	Reason string
+}
+
+func (v *Violation) Error() string {
+	where := v.Path
+	if where == "" {
+		where = "response"
+	}
+	return fmt.Sprintf("%s %d: %s: %s", v.Operation, v.Status, where, v.Reason)
+}
+
+// ResponseError holds every violation found in one response.
+type ResponseError struct {
+	Violations []*Violation
+}
+
+func (e *ResponseError) Error() string {
+	parts := make([]string, len(e.Violations))
+	for i, v := range e.Violations {
+		parts[i] = v.Error()
+	}
+	return "response does not conform to the contract: " + strings.Join(parts, "; ")
+}
+
+// Unwrap exposes each violation to errors.As.
+func (e *ResponseError) Unwrap() []error {
+	errs := make([]error, len(e.Violations))
+	for i, v := range e.Violations {
+		errs[i] = v
+	}
+	return errs
+}
+
+// ValidateResponse checks a response to r (which resolved to route): the
+// status must be documented for the operation, and the content type, headers
+// and body must match it. It returns nil or a *ResponseError.
+func (v *Validator) ValidateResponse(ctx context.Context, r *http.Request, route *Route, status int, header http.Header, body []byte) error {
+	op := route.OperationID()
+	if route.route.Operation.Responses.Status(status) == nil {
+		return &ResponseError{Violations: []*Violation{{
+			Operation: op, Status: status,
+			Reason: fmt.Sprintf("status %d is not documented for this operation", status),
+		}}}
+	}
+	input := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{
+			Request:    r,
+			PathParams: route.pathParams,
+			Route:      route.route,
+		},
+		Status: status,
+		Header: header,
+		Body:   io.NopCloser(bytes.NewReader(body)),
+		Options: &openapi3filter.Options{
+			MultiError:            true,
+			IncludeResponseStatus: true,
+		},
+	}
+	err := openapi3filter.ValidateResponse(ctx, input)
+	if err == nil {
+		return nil
+	}
+	out := &ResponseError{}
+	collectViolations(err, op, status, out)
+	return out
+}
+
+func collectViolations(err error, op string, status int, out *ResponseError) {
+	var me openapi3.MultiError
+	if errors.As(err, &me) {
+		for _, e := range me {
+			collectViolations(e, op, status, out)
+		}
+		return
+	}
+	var se *openapi3.SchemaError
+	if errors.As(err, &se) {
+		out.Violations = append(out.Violations, &Violation{Operation: op, Status: status, Path: pointer(se.JSONPointer()), Reason: se.Reason})
+		return
+	}
+	reason := err.Error()
+	var re *openapi3filter.ResponseError
+	if errors.As(err, &re) {
+		reason = re.Reason
+		if re.Err != nil {
+			var inner openapi3.MultiError
+			if errors.As(re.Err, &inner) {
+				for _, e := range inner {
+					collectViolations(e, op, status, out)
+				}
+				return
+			}
+			if reason == "" {
+				reason = re.Err.Error()
+			} else {
+				reason += ": " + re.Err.Error()
+			}
+		}
+	}
+	out.Violations = append(out.Violations, &Violation{Operation: op, Status: status, Reason: reason})
+}
