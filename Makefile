@@ -25,7 +25,8 @@ check-generated: generate ## Fail when gen/ differs from what api/openapi.yaml g
 
 lint-spec: ## Lint api/openapi.yaml with the pinned Redocly CLI.
 	cd $(LINT_DIR) && npm ci --no-audit --no-fund --loglevel=error
-	$(LINT_DIR)/node_modules/.bin/redocly lint --config $(LINT_DIR)/redocly.yaml api/openapi.yaml
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+	$(LINT_DIR)/node_modules/.bin/redocly lint --config $(LINT_DIR)/redocly.yaml --format stylish api/openapi.yaml
 
 vet: ## go vet every package.
 	$(GO) vet ./...
