@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -120,7 +121,8 @@ func (v *Validator) FindRoute(r *http.Request) (*Route, error) {
 	if errors.Is(err, routers.ErrMethodNotAllowed) {
 		for tmpl, methods := range v.methods {
 			if matchTemplate(v.basePath+tmpl, r.URL.Path) {
-				return nil, &MethodError{Allowed: methods}
+				// A copy: the caller may change it, the validator is shared.
+				return nil, &MethodError{Allowed: slices.Clone(methods)}
 			}
 		}
 		return nil, &MethodError{}
@@ -164,13 +166,14 @@ type RequestError struct {
 func (e *RequestError) Error() string {
 	var b strings.Builder
 	b.WriteString("invalid request")
-	for i, f := range e.Fields {
-		if i == 0 {
-			b.WriteString(": ")
-		} else {
-			b.WriteString("; ")
-		}
-		b.WriteString(f.Location + " " + f.Field + ": " + f.Message)
+	sep := ": "
+	if e.MediaType {
+		b.WriteString(sep + "body: content type is not supported")
+		sep = "; "
+	}
+	for _, f := range e.Fields {
+		b.WriteString(sep + f.Location + " " + f.Field + ": " + f.Message)
+		sep = "; "
 	}
 	return b.String()
 }
@@ -270,7 +273,7 @@ func describeKind(p *openapi3.Parameter) string {
 func bodyField(err error) FieldError {
 	var se *openapi3.SchemaError
 	if errors.As(err, &se) {
-		return FieldError{Field: pointer(se.JSONPointer()), Location: "body", Message: se.Reason}
+		return FieldError{Field: schemaPointer(se), Location: "body", Message: se.Reason}
 	}
 	var pe *openapi3filter.ParseError
 	if errors.As(err, &pe) {
@@ -281,6 +284,34 @@ func bodyField(err error) FieldError {
 		msg = err.Error()
 	}
 	return FieldError{Location: "body", Message: msg}
+}
+
+// schemaPointer is the JSON pointer to the value se is about. kin-openapi
+// points an "unsupported property" error at the enclosing object; the
+// property itself is the more useful place, so it is appended.
+func schemaPointer(se *openapi3.SchemaError) string {
+	parts := se.JSONPointer()
+	if se.SchemaField == "properties" {
+		if name, ok := unsupportedProperty(se.Reason); ok {
+			parts = append(parts, name)
+		}
+	}
+	return pointer(parts)
+}
+
+// unsupportedProperty extracts the name from kin-openapi's
+// `property "name" is unsupported` reason.
+func unsupportedProperty(reason string) (string, bool) {
+	quoted, ok := strings.CutPrefix(reason, "property ")
+	if !ok {
+		return "", false
+	}
+	quoted, ok = strings.CutSuffix(quoted, " is unsupported")
+	if !ok {
+		return "", false
+	}
+	name, err := strconv.Unquote(quoted)
+	return name, err == nil
 }
 
 func pointer(parts []string) string {
@@ -368,41 +399,64 @@ func (v *Validator) ValidateResponse(ctx context.Context, r *http.Request, route
 		return nil
 	}
 	out := &ResponseError{}
-	collectViolations(err, op, status, out)
+	collectViolations(err, op, status, "", out)
 	return out
 }
 
-func collectViolations(err error, op string, status int, out *ResponseError) {
+// collectViolations flattens err into out. where is kin-openapi's description
+// of the part of the response a schema error is about, kept for everything
+// but the body (whose schema errors carry a JSON pointer instead), so that a
+// header violation names its header.
+func collectViolations(err error, op string, status int, where string, out *ResponseError) {
+	add := func(path, reason string) {
+		if where != "" {
+			reason = where + ": " + reason
+		}
+		out.Violations = append(out.Violations, &Violation{Operation: op, Status: status, Path: path, Reason: reason})
+	}
+	switch e := err.(type) {
+	case openapi3.MultiError:
+		for _, inner := range e {
+			collectViolations(inner, op, status, where, out)
+		}
+		return
+	case *openapi3filter.ResponseError:
+		if e.Err == nil {
+			add("", e.Reason)
+			return
+		}
+		inner := where
+		if !strings.HasPrefix(e.Reason, "response body doesn't match schema") {
+			inner = e.Reason
+		}
+		var se *openapi3.SchemaError
+		var me openapi3.MultiError
+		if errors.As(e.Err, &me) || errors.As(e.Err, &se) {
+			collectViolations(e.Err, op, status, inner, out)
+			return
+		}
+		add("", e.Reason+": "+e.Err.Error())
+		return
+	case *openapi3.SchemaError:
+		// An allOf failure wraps the failures of its parts, which carry
+		// the precise pointers (/user/entryId rather than /user).
+		var inner openapi3.MultiError
+		if e.SchemaField == "allOf" && e.Origin != nil && errors.As(e.Origin, &inner) {
+			collectViolations(inner, op, status, where, out)
+			return
+		}
+		add(schemaPointer(e), e.Reason)
+		return
+	}
 	var me openapi3.MultiError
 	if errors.As(err, &me) {
-		for _, e := range me {
-			collectViolations(e, op, status, out)
-		}
+		collectViolations(me, op, status, where, out)
 		return
 	}
 	var se *openapi3.SchemaError
 	if errors.As(err, &se) {
-		out.Violations = append(out.Violations, &Violation{Operation: op, Status: status, Path: pointer(se.JSONPointer()), Reason: se.Reason})
+		add(schemaPointer(se), se.Reason)
 		return
 	}
-	reason := err.Error()
-	var re *openapi3filter.ResponseError
-	if errors.As(err, &re) {
-		reason = re.Reason
-		if re.Err != nil {
-			var inner openapi3.MultiError
-			if errors.As(re.Err, &inner) {
-				for _, e := range inner {
-					collectViolations(e, op, status, out)
-				}
-				return
-			}
-			if reason == "" {
-				reason = re.Err.Error()
-			} else {
-				reason += ": " + re.Err.Error()
-			}
-		}
-	}
-	out.Violations = append(out.Violations, &Violation{Operation: op, Status: status, Reason: reason})
+	add("", err.Error())
 }
