@@ -1,0 +1,156 @@
+// Package server serves the User Identities API over a store.Store: the
+// generated strict interface implemented by thin handlers, behind rate
+// limiting, authentication, policy checks, and request and response
+// validation against api/openapi.yaml.
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/identities-go/identities/api"
+	"github.com/identities-go/identities/contract"
+	"github.com/identities-go/identities/gen"
+	"github.com/identities-go/identities/store"
+)
+
+// ValidationMode says what happens to responses that break the contract.
+type ValidationMode string
+
+// The response validation modes.
+const (
+	// ValidationStrict replaces a non-conforming response by a logged 500.
+	ValidationStrict ValidationMode = "strict"
+	// ValidationLog logs a non-conforming response and sends it.
+	ValidationLog ValidationMode = "log"
+	// ValidationOff does not check responses.
+	ValidationOff ValidationMode = "off"
+)
+
+// DefaultMaxBodyBytes fits a 30000-character reason of 4-byte characters,
+// even with every character escaped in JSON.
+const DefaultMaxBodyBytes = 512 << 10
+
+// Config configures a Server. Store is required.
+type Config struct {
+	Store store.Store
+	// BasePath is where the API is mounted; default "/public".
+	BasePath string
+	// ResponseValidation defaults to ValidationStrict.
+	ResponseValidation ValidationMode
+	// RateLimit is requests per minute per client address; 0 disables it.
+	RateLimit int
+	// TrustedProxies are peers whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	// MaxBodyBytes caps request bodies; default DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// Now defaults to time.Now.
+	Now func() time.Time
+}
+
+// Server is the API's http.Handler. It binds no port.
+type Server struct {
+	cfg       Config
+	log       *slog.Logger
+	validator *contract.Validator
+	limiter   *limiter
+	api       http.Handler
+	root      http.Handler
+}
+
+// New builds a Server; the router and validator are built once, here.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, fmt.Errorf("server: a store is required")
+	}
+	if cfg.BasePath == "" {
+		cfg.BasePath = "/public"
+	}
+	cfg.BasePath = "/" + strings.Trim(cfg.BasePath, "/")
+	switch cfg.ResponseValidation {
+	case "":
+		cfg.ResponseValidation = ValidationStrict
+	case ValidationStrict, ValidationLog, ValidationOff:
+	default:
+		return nil, fmt.Errorf("server: unknown response validation mode %q (strict, log or off)", cfg.ResponseValidation)
+	}
+	if cfg.RateLimit < 0 {
+		return nil, fmt.Errorf("server: negative rate limit %d", cfg.RateLimit)
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	v, err := contract.New(strings.TrimSuffix(cfg.BasePath, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, validator: v}
+	if cfg.RateLimit > 0 {
+		s.limiter = newLimiter(cfg.RateLimit)
+	}
+
+	strict := gen.NewStrictHandlerWithOptions(&handlers{store: cfg.Store, now: s.now}, nil, gen.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+			writeError(w, r, badRequest("malformed request: "+err.Error(), nil))
+		},
+		ResponseErrorHandlerFunc: writeError,
+	})
+	mux := http.NewServeMux()
+	s.api = gen.HandlerWithOptions(strict, gen.StdHTTPServerOptions{
+		BaseURL:    strings.TrimSuffix(cfg.BasePath, "/"),
+		BaseRouter: mux,
+		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+			writeError(w, r, badRequest(err.Error(), nil))
+		},
+	})
+
+	root := http.NewServeMux()
+	root.HandleFunc("GET /healthz", s.healthz)
+	root.HandleFunc("GET /readyz", s.readyz)
+	root.HandleFunc("GET /openapi.yaml", serveSpec)
+	root.Handle("/", s.rateLimit(http.HandlerFunc(s.route)))
+	s.root = s.observe(root)
+	return s, nil
+}
+
+func (s *Server) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
+
+// ServeHTTP serves the API and the operational endpoints.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.root.ServeHTTP(w, r) }
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.Store.Ping(r.Context()); err != nil {
+		logger(r.Context()).Warn("not ready", "err", err)
+		writeError(w, r, errNotReady)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func serveSpec(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/yaml")
+	_, _ = w.Write(api.Spec)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,145 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/identities-go/identities/store"
+)
+
+// Load bulk-inserts d into an empty database in one transaction.
+func (s *Store) Load(ctx context.Context, d *store.Dataset) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM companies").Scan(&n); err != nil {
+			return fmt.Errorf("sqlite: count companies: %w", err)
+		}
+		if n > 0 {
+			return store.ErrNotEmpty
+		}
+		l := loader{ctx: ctx, tx: tx}
+		for _, c := range d.Companies {
+			l.exec("INSERT INTO companies (id, name, plan_includes_api, created_at) VALUES (?, ?, ?, ?)",
+				c.ID, c.Name, boolInt(c.PlanIncludesAPI), ms(c.CreatedAt))
+		}
+		for i := range d.Users {
+			l.user(&d.Users[i])
+		}
+		for i := range d.Connections {
+			l.connection(&d.Connections[i])
+		}
+		for i := range d.Users {
+			l.personIdentities(&d.Users[i])
+		}
+		for i := range d.Identities {
+			l.identity(&d.Identities[i])
+		}
+		l.close()
+		return l.err
+	})
+}
+
+// loader prepares each statement once and keeps the first error.
+type loader struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+	err   error
+}
+
+func (l *loader) exec(query string, args ...any) {
+	if l.err != nil {
+		return
+	}
+	if l.stmts == nil {
+		l.stmts = make(map[string]*sql.Stmt)
+	}
+	st, ok := l.stmts[query]
+	if !ok {
+		var err error
+		if st, err = l.tx.PrepareContext(l.ctx, query); err != nil {
+			l.err = fmt.Errorf("sqlite: prepare load: %w", err)
+			return
+		}
+		l.stmts[query] = st
+	}
+	if _, err := st.ExecContext(l.ctx, args...); err != nil {
+		l.err = fmt.Errorf("sqlite: load: %w", err)
+	}
+}
+
+func (l *loader) close() {
+	for _, st := range l.stmts {
+		_ = st.Close()
+	}
+}
+
+func (l *loader) json(v any) string {
+	s, err := jsonArg(v)
+	if err != nil && l.err == nil {
+		l.err = err
+	}
+	return s
+}
+
+func (l *loader) user(u *store.User) {
+	roles := u.Roles
+	if roles == nil {
+		roles = []string{}
+	}
+	l.exec(`INSERT INTO users (id, company_id, entry_id, email, first_name, last_name, job_title, terms_agreed_at, roles, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.CompanyID, u.EntryID, u.Email, u.FirstName, u.LastName, u.JobTitle, msp(u.TermsAgreedAt), l.json(roles), ms(u.CreatedAt), ms(u.UpdatedAt))
+	for _, b := range u.BackgroundChecks {
+		l.exec(`INSERT INTO background_checks (id, user_id, status, case_id, case_invitation_id, manual_check_date, manually_check_url,
+			type, source, report_data, out_of_scope_reason, out_of_scope_at, invitation_email, linked_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			b.ID, u.ID, b.Status, b.CaseID, b.CaseInvitationID, msp(b.ManualCheckDate), b.ManuallyCheckURL,
+			b.Type, b.Source, b.ReportData, b.OutOfScopeReason, msp(b.OutOfScopeAt), b.InvitationEmail, msp(b.LinkedAt), ms(b.CreatedAt), ms(b.UpdatedAt))
+	}
+	for _, d := range u.Documents {
+		l.exec(`INSERT INTO documents (id, user_id, name, type, file_url, renewal_date, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			d.ID, u.ID, d.Name, d.Type, d.FileURL, msp(d.RenewalDate), ms(d.CreatedAt), ms(d.UpdatedAt))
+	}
+}
+
+// personIdentities runs after connections, which they refer to.
+func (l *loader) personIdentities(u *store.User) {
+	for _, p := range u.Identities {
+		var connID *int64
+		if p.Connection != nil {
+			connID = &p.Connection.ID
+		}
+		l.exec(`INSERT INTO person_identities (id, user_id, connection_id, identity_id, username, connected_at, disconnected_at, has_mfa, has_idp,
+			secondary_email, first_name, last_name, started_at, separated_at, is_contractor, job_title, manager_id, manager_name)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, u.ID, connID, p.IdentityID, p.Username, msp(p.ConnectedAt), msp(p.DisconnectedAt), boolInt(p.HasMFA), boolInt(p.HasIDP),
+			p.SecondaryEmail, p.FirstName, p.LastName, msp(p.StartedAt), msp(p.SeparatedAt), boolInt(p.IsContractor), p.JobTitle, p.ManagerID, p.ManagerName)
+	}
+}
+
+func (l *loader) connection(c *store.Connection) {
+	var product any
+	if c.Product != nil {
+		product = l.json(c.Product)
+	}
+	types := c.ProviderTypes
+	if types == nil {
+		types = []int64{}
+	}
+	l.exec(`INSERT INTO connections (`+connectionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.CompanyID, c.ClientType, c.State, boolInt(c.Connected), msp(c.ConnectedAt), msp(c.FailedAt), c.AssignmentID,
+		c.OwnerUserID, c.AccountID, c.ClientID, c.ClientAlias, msp(c.ManuallyUpdatedAt), msp(c.AliasUpdatedAt), msp(c.DeletedAt),
+		c.RequestorID, product, boolInt(c.WriteAccessEnabled), c.SourcePreference, c.SecurityLabel, c.JQLQuery, boolInt(c.Authorized),
+		l.json(types), c.Code, c.GroupLabel)
+}
+
+func (l *loader) identity(i *store.Identity) {
+	l.exec(`INSERT INTO identities (id, company_id, family, connection_id, identity_id, username, email, connected_at, disconnected_at,
+		service_account_at, service_account_reason, user_id, designator_id, has_mfa, last_checked_at, created_at, updated_at, access_a_at, access_b_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		i.ID, i.CompanyID, string(i.Family), i.ConnectionID, i.IdentityID, i.Username, i.Email, msp(i.ConnectedAt), msp(i.DisconnectedAt),
+		msp(i.ServiceAccountAt), i.ServiceAccountReason, i.UserID, i.DesignatorID, boolInt(i.HasMFA), msp(i.LastCheckedAt),
+		ms(i.CreatedAt), ms(i.UpdatedAt), msp(i.AccessA), msp(i.AccessB))
+}
