@@ -4,8 +4,8 @@ package seed
 
 import (
 	"fmt"
-	"strings"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/identities-go/identities/store"
