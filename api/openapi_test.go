@@ -1,0 +1,838 @@
+package api_test
+
+import (
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/identities-go/identities/api"
+)
+
+// This file checks api/openapi.yaml against the API reference (the seed
+// renderings in shared/seeds, of which 000 is the newest and wins). Every
+// expected value below is written out literally, copied from the seeds or,
+// where the document deliberately deviates from them, from the deviation
+// its description lists. Nothing is read back from the document itself, so
+// dropping a bound, an enum member, a status or a field makes the test fail;
+// TestSpecCheckerCatchesMutations proves it does.
+
+// loadSpec loads and validates an OpenAPI document as the server does.
+func loadSpec(data []byte) (*openapi3.T, error) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(data)
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	if err := doc.Validate(loader.Context); err != nil {
+		return nil, fmt.Errorf("validate: %w", err)
+	}
+	return doc, nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// param is one expected parameter.
+type param struct {
+	name, in string
+	required bool
+	// kind is the schema's type, with "/format" when it has one.
+	kind      string
+	min, max  *float64
+	maxLength *uint64
+	def       any // nil: no default
+	enum      []string
+}
+
+// Seed: "page number >= 1, Default: 1". Integer, not number: the document's
+// first deliberate deviation (ids and paging are integer/int64).
+var pageParam = param{name: "page", in: "query", kind: "integer/int64", min: ptr(1.0), def: 1.0}
+
+// Seed: "limit number [ 1 .. 50 ], Default: 20".
+var limitParam = param{name: "limit", in: "query", kind: "integer/int64", min: ptr(1.0), max: ptr(50.0), def: 20.0}
+
+// Seed: "q string". The 255-character cap is the document's own addition
+// (a bound on a free-text filter); it is asserted so it is not lost.
+var qParam = param{name: "q", in: "query", kind: "string", maxLength: ptr(uint64(255))}
+
+// Seed: "connectionId number". The minimum of 1 is the document's own (ids
+// start at 1).
+var connectionIDParam = param{name: "connectionId", in: "query", kind: "integer/int64", min: ptr(1.0)}
+
+// Seed: "sortDir string, Which direction to sort the data (default: ASC),
+// Enum: "ASC" "DESC"".
+var sortDirParam = param{name: "sortDir", in: "query", kind: "string", def: "ASC", enum: []string{"ASC", "DESC"}}
+
+// Seed: "path Parameters id required number". The minimum of 1 is the
+// document's own.
+var idParam = param{name: "id", in: "path", required: true, kind: "integer/int64", min: ptr(1.0)}
+
+// family holds what differs between the two identity families.
+type family struct {
+	name        string // path segment
+	permission  string // seed: "Requires Connections: … permission"
+	clientTypes []string
+	sorts       []string
+	toggleEnum  []string
+	accessField [2]string // the family's two access timestamps
+}
+
+var families = []family{
+	{
+		name:       "infrastructure",
+		permission: "Manage Infrastructure User Identities",
+		clientTypes: []string{"AWS", "AWS_GOV_CLOUD", "DIGITAL_OCEAN", "GCP", "HEROKU", "AZURE",
+			"AZURE_ORG_UNITS", "MONGO_DB_ATLAS", "CLOUDFLARE", "AWS_ORG_UNITS"},
+		sorts: []string{"IDENTITY_ID", "USERNAME", "EMAIL", "CONNECTED_AT", "DISCONNECTED_AT", "SERVICE_ACCOUNT",
+			"HAS_MFA", "ADMIN_ACCESS", "DB_ACCESS", "USER", "CLIENT_ID", "CLIENT_ALIAS", "CONNECTION_STATUS"},
+		toggleEnum:  []string{"INFRASTRUCTURE_ADMIN_ACCESS", "INFRASTRUCTURE_DB_ACCESS"},
+		accessField: [2]string{"adminAccess", "dbAccess"},
+	},
+	{
+		name:       "version-control",
+		permission: "Manage Version Control User Identities",
+		clientTypes: []string{"BITBUCKET", "GITHUB", "GITHUB_ENTERPRISE", "GITLAB", "GITLAB_ON_PREM",
+			"AZURE_REPOS", "AWS_CODECOMMIT"},
+		sorts: []string{"IDENTITY_ID", "USERNAME", "EMAIL", "CONNECTED_AT", "DISCONNECTED_AT", "SERVICE_ACCOUNT",
+			"HAS_MFA", "WRITE_ACCESS", "PUSH_PROD_CODE_ACCESS", "USER", "CLIENT_ID", "CONNECTION_STATUS"},
+		toggleEnum:  []string{"VERSION_CONTROL_WRITE_ACCESS", "VERSION_CONTROL_PUSH_PROD_CODE_ACCESS"},
+		accessField: [2]string{"writeAccess", "pushProductionCodeAccess"},
+	},
+}
+
+// field is one expected property of a response object.
+type field struct {
+	name string
+	// kind: "integer/int64", "string", "string/date-time", "string/date",
+	// "boolean", "object", "array<…>".
+	kind     string
+	nullable bool
+	// optional: shown in some samples only, so not required.
+	optional bool
+	// object names the expected fields of a nested object (or of the items
+	// of an array of objects); nil when it is not checked further here.
+	object func() []field
+}
+
+// identityFields are the fields of seed 000's identity samples, in order.
+func identityFields(f family) []field {
+	return []field{
+		{name: "id", kind: "integer/int64"},
+		{name: "identityId", kind: "string"},
+		{name: "username", kind: "string"},
+		{name: "email", kind: "string", nullable: true},
+		{name: "connectedAt", kind: "string/date-time", nullable: true},
+		{name: "disconnectedAt", kind: "string/date-time", nullable: true},
+		// A timestamp in responses (a boolean in requests).
+		{name: "serviceAccount", kind: "string/date-time", nullable: true},
+		{name: "serviceAccountReason", kind: "string", nullable: true},
+		{name: "user", kind: "object", nullable: true, object: userFields},
+		{name: "serviceAccountDesignator", kind: "object", nullable: true, object: userFields},
+		{name: "hasMfa", kind: "boolean"},
+		{name: "connection", kind: "object", object: connectionFields},
+		{name: "lastCheckedAt", kind: "string/date-time", nullable: true},
+		{name: "createdAt", kind: "string/date-time"},
+		{name: "updatedAt", kind: "string/date-time"},
+		{name: f.accessField[0], kind: "string/date-time", nullable: true},
+		{name: f.accessField[1], kind: "string/date-time", nullable: true},
+	}
+}
+
+func userFields() []field {
+	return []field{
+		{name: "id", kind: "integer/int64"},
+		{name: "entryId", kind: "string"},
+		{name: "email", kind: "string"},
+		{name: "firstName", kind: "string"},
+		{name: "lastName", kind: "string"},
+		{name: "jobTitle", kind: "string", nullable: true},
+		{name: "drataTermsAgreedAt", kind: "string/date-time", nullable: true},
+		{name: "createdAt", kind: "string/date-time"},
+		{name: "updatedAt", kind: "string/date-time"},
+		{name: "roles", kind: "array<string>"},
+		{name: "backgroundChecks", kind: "array<object>", object: backgroundCheckFields},
+		{name: "identities", kind: "array<object>", object: personIdentityFields},
+		{name: "documents", kind: "array<object>", object: documentPageFields},
+	}
+}
+
+func backgroundCheckFields() []field {
+	return []field{
+		{name: "id", kind: "integer/int64"},
+		{name: "userId", kind: "integer/int64"},
+		{name: "status", kind: "string"},
+		{name: "caseId", kind: "string", nullable: true},
+		{name: "caseInvitationId", kind: "string", nullable: true},
+		{name: "manualCheckDate", kind: "string/date", nullable: true},
+		{name: "manuallyCheckUrl", kind: "string", nullable: true},
+		{name: "type", kind: "string"},
+		{name: "source", kind: "string"},
+		{name: "reportData", kind: "string", nullable: true},
+		{name: "user", kind: "object", nullable: true},
+		{name: "outOfScopeReason", kind: "string", nullable: true},
+		{name: "outOfScopeAt", kind: "string/date-time", nullable: true},
+		{name: "invitationEmail", kind: "string", nullable: true},
+		{name: "linkedAt", kind: "string/date-time", nullable: true},
+		{name: "createdAt", kind: "string/date-time"},
+		{name: "updatedAt", kind: "string/date-time"},
+	}
+}
+
+func personIdentityFields() []field {
+	return []field{
+		{name: "id", kind: "integer/int64"},
+		{name: "identityId", kind: "string"},
+		{name: "username", kind: "string"},
+		{name: "connectedAt", kind: "string/date-time", nullable: true},
+		{name: "disconnectedAt", kind: "string/date-time", nullable: true},
+		{name: "hasMfa", kind: "boolean"},
+		{name: "user", kind: "object", nullable: true},
+		{name: "connection", kind: "object", nullable: true, object: connectionFields},
+		{name: "hasIdp", kind: "boolean"},
+		{name: "secondaryEmail", kind: "string", nullable: true},
+		{name: "firstName", kind: "string", nullable: true},
+		{name: "lastName", kind: "string", nullable: true},
+		{name: "startedAt", kind: "string/date-time", nullable: true},
+		{name: "separatedAt", kind: "string/date-time", nullable: true},
+		{name: "isContractor", kind: "boolean"},
+		{name: "jobTitle", kind: "string", nullable: true},
+		{name: "managerId", kind: "string", nullable: true},
+		{name: "managerName", kind: "string", nullable: true},
+	}
+}
+
+func connectionFields() []field {
+	return []field{
+		// A decimal string in every sample ("1").
+		{name: "id", kind: "string"},
+		{name: "clientType", kind: "string"},
+		{name: "state", kind: "string"},
+		{name: "connected", kind: "boolean"},
+		{name: "connectedAt", kind: "string/date-time", nullable: true},
+		{name: "failedAt", kind: "string/date-time", nullable: true},
+		{name: "companyId", kind: "string"},
+		{name: "assignmentId", kind: "string", nullable: true},
+		{name: "user", kind: "object", nullable: true},
+		{name: "accountId", kind: "string", nullable: true},
+		{name: "clientId", kind: "string", nullable: true},
+		{name: "clientAlias", kind: "string", nullable: true},
+		{name: "manuallyUpdatedAt", kind: "string/date-time", nullable: true},
+		{name: "aliasUpdatedAt", kind: "string/date-time", nullable: true},
+		{name: "deletedAt", kind: "string/date-time", nullable: true},
+		{name: "requestorId", kind: "string", nullable: true},
+		// An object in seed 000 ("product": { }); older renderings show "".
+		{name: "product", kind: "object", nullable: true},
+		{name: "writeAccessEnabled", kind: "boolean"},
+		{name: "sourcePreference", kind: "string", nullable: true},
+		{name: "securityLabel", kind: "string", nullable: true},
+		{name: "jqlQuery", kind: "string", nullable: true},
+		{name: "authorized", kind: "boolean"},
+		{name: "workspaces", kind: "array<object>"},
+		{name: "providerTypes", kind: "array<integer/int64>"},
+		{name: "code", kind: "integer/int64", nullable: true},
+		{name: "groupLabel", kind: "string", nullable: true},
+	}
+}
+
+func documentPageFields() []field {
+	return []field{
+		{name: "data", kind: "array<object>", object: documentFields},
+		{name: "page", kind: "integer/int64"},
+		{name: "limit", kind: "integer/int64"},
+		{name: "total", kind: "integer/int64"},
+	}
+}
+
+// Seed 000 shows a document with every field null, and one without fileUrl.
+func documentFields() []field {
+	return []field{
+		{name: "id", kind: "integer/int64", nullable: true},
+		{name: "name", kind: "string", nullable: true},
+		{name: "type", kind: "string", nullable: true},
+		{name: "fileUrl", kind: "string", nullable: true, optional: true},
+		{name: "renewalDate", kind: "string/date", nullable: true},
+		{name: "createdAt", kind: "string/date-time", nullable: true},
+		{name: "updatedAt", kind: "string/date-time", nullable: true},
+	}
+}
+
+func pageFields(f family) []field {
+	return []field{
+		{name: "data", kind: "array<object>", object: func() []field { return identityFields(f) }},
+		{name: "page", kind: "integer/int64"},
+		{name: "limit", kind: "integer/int64"},
+		{name: "total", kind: "integer/int64"},
+	}
+}
+
+// bodyProp is one expected property of a request body.
+type bodyProp struct {
+	name      string
+	kind      string
+	required  bool
+	nullable  bool
+	maxLength *uint64
+	enum      []string
+}
+
+// operation is one expected operation.
+type operation struct {
+	method, path, id string
+	permission       string
+	params           []param
+	body             []bodyProp // nil: no request body
+	statuses         []string
+	// response is the expected 200 body: a page or an identity.
+	response []field
+}
+
+// Seed 000 lists 200, 400, 401, 402, 403, 412 and 500 on the lists, and 404
+// as well on the PUTs. 429 on every operation and 413 and 415 on those with a
+// body are the document's deliberate additions.
+var (
+	listStatuses = []string{"200", "400", "401", "402", "403", "412", "429", "500"}
+	putStatuses  = []string{"200", "400", "401", "402", "403", "404", "412", "413", "415", "429", "500"}
+)
+
+func expectedOperations() []operation {
+	var ops []operation
+	for _, f := range families {
+		base := "/user-identities/" + f.name
+		// operationId stem: Infrastructure or VersionControl.
+		stem := map[string]string{"infrastructure": "Infrastructure", "version-control": "VersionControl"}[f.name]
+		ops = append(ops,
+			operation{
+				method: "GET", path: base, id: "list" + stem + "Identities", permission: f.permission,
+				params: []param{
+					pageParam, limitParam, qParam,
+					{name: "clientType", in: "query", kind: "string", enum: f.clientTypes},
+					connectionIDParam,
+					// Seed: "Which type of sort (default: USERNAME)".
+					{name: "sort", in: "query", kind: "string", def: "USERNAME", enum: f.sorts},
+					sortDirParam,
+				},
+				statuses: listStatuses,
+				response: pageFields(f),
+			},
+			operation{
+				method: "PUT", path: base + "/{id}/connect", id: "connect" + stem + "Identity", permission: f.permission,
+				params: []param{idParam},
+				// Seed: "userId required number or null".
+				body:     []bodyProp{{name: "userId", kind: "integer/int64", required: true, nullable: true}},
+				statuses: putStatuses,
+				response: identityFields(f),
+			},
+			operation{
+				method: "PUT", path: base + "/{id}/toggle", id: "toggle" + stem + "Identity", permission: f.permission,
+				params: []param{idParam},
+				// Seed: "toggle required boolean", "toggleField string Enum: …".
+				body: []bodyProp{
+					{name: "toggle", kind: "boolean", required: true},
+					{name: "toggleField", kind: "string", enum: f.toggleEnum},
+				},
+				statuses: putStatuses,
+				response: identityFields(f),
+			},
+			operation{
+				method: "PUT", path: base + "/{id}/service-account", id: "set" + stem + "ServiceAccount", permission: f.permission,
+				params: []param{idParam},
+				// Seed: "serviceAccount required boolean",
+				// "serviceAccountReason required string <= 30000 characters".
+				body: []bodyProp{
+					{name: "serviceAccount", kind: "boolean", required: true},
+					{name: "serviceAccountReason", kind: "string", required: true, maxLength: ptr(uint64(30000))},
+				},
+				statuses: putStatuses,
+				response: identityFields(f),
+			},
+		)
+	}
+	return ops
+}
+
+// problems collects what the document gets wrong.
+type problems []string
+
+func (p *problems) add(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
+
+// kindOf describes a schema the way field.kind does, looking through a
+// nullable allOf wrapper of one schema (NullableUser). It also reports
+// whether null is allowed.
+func kindOf(ref *openapi3.SchemaRef) (kind string, nullable bool, s *openapi3.Schema) {
+	if ref == nil || ref.Value == nil {
+		return "<missing>", false, nil
+	}
+	s = ref.Value
+	nullable = s.Nullable
+	if len(s.AllOf) == 1 && len(s.Properties) == 0 && s.Items == nil {
+		s = s.AllOf[0].Value
+		nullable = nullable || s.Nullable
+	}
+	if s.Type == nil || len(s.Type.Slice()) != 1 {
+		return "<no single type>", nullable, s
+	}
+	kind = s.Type.Slice()[0]
+	if s.Format != "" {
+		kind += "/" + s.Format
+	}
+	if kind == "array" {
+		inner, _, _ := kindOf(s.Items)
+		kind = "array<" + inner + ">"
+	}
+	return kind, nullable, s
+}
+
+// checkObject checks that s has exactly the expected fields.
+func checkObject(p *problems, where string, s *openapi3.Schema, want []field) {
+	if s == nil {
+		p.add("%s: no schema", where)
+		return
+	}
+	if s.Type == nil || !s.Type.Is("object") {
+		p.add("%s: type is not object", where)
+	}
+	names := make([]string, 0, len(want))
+	for _, w := range want {
+		names = append(names, w.name)
+		at := where + "." + w.name
+		ref, ok := s.Properties[w.name]
+		if !ok {
+			p.add("%s: property missing", at)
+			continue
+		}
+		if required := slices.Contains(s.Required, w.name); required == w.optional {
+			p.add("%s: required = %v, want %v", at, required, !w.optional)
+		}
+		kind, nullable, inner := kindOf(ref)
+		if kind != w.kind {
+			p.add("%s: kind = %s, want %s", at, kind, w.kind)
+		}
+		if nullable != w.nullable {
+			p.add("%s: nullable = %v, want %v", at, nullable, w.nullable)
+		}
+		if w.object != nil && inner != nil {
+			if inner.Items != nil {
+				inner = inner.Items.Value
+				at += "[]"
+			}
+			checkObject(p, at, inner, w.object())
+		}
+	}
+	for name := range s.Properties {
+		if !slices.Contains(names, name) {
+			p.add("%s.%s: property not in the seeds", where, name)
+		}
+	}
+}
+
+func checkParam(p *problems, where string, got *openapi3.Parameter, want param) {
+	if got.In != want.in {
+		p.add("%s: in = %q, want %q", where, got.In, want.in)
+	}
+	if got.Required != want.required {
+		p.add("%s: required = %v, want %v", where, got.Required, want.required)
+	}
+	kind, nullable, s := kindOf(got.Schema)
+	if kind != want.kind {
+		p.add("%s: kind = %s, want %s", where, kind, want.kind)
+	}
+	if nullable {
+		p.add("%s: nullable", where)
+	}
+	if s == nil {
+		return
+	}
+	if !reflect.DeepEqual(s.Min, want.min) {
+		p.add("%s: minimum = %s, want %s", where, fmtPtr(s.Min), fmtPtr(want.min))
+	}
+	if !reflect.DeepEqual(s.Max, want.max) {
+		p.add("%s: maximum = %s, want %s", where, fmtPtr(s.Max), fmtPtr(want.max))
+	}
+	if !reflect.DeepEqual(s.MaxLength, want.maxLength) {
+		p.add("%s: maxLength = %s, want %s", where, fmtPtr(s.MaxLength), fmtPtr(want.maxLength))
+	}
+	if s.ExclusiveMin.IsTrue() || s.ExclusiveMax.IsTrue() {
+		p.add("%s: exclusive bounds", where)
+	}
+	if !reflect.DeepEqual(s.Default, want.def) {
+		p.add("%s: default = %#v, want %#v", where, s.Default, want.def)
+	}
+	checkEnum(p, where, s.Enum, want.enum)
+}
+
+func checkEnum(p *problems, where string, got []any, want []string) {
+	gotStrings := make([]string, 0, len(got))
+	for _, v := range got {
+		str, ok := v.(string)
+		if !ok {
+			p.add("%s: enum member %#v is not a string", where, v)
+			continue
+		}
+		gotStrings = append(gotStrings, str)
+	}
+	for _, w := range want {
+		if !slices.Contains(gotStrings, w) {
+			p.add("%s: enum lacks %s", where, w)
+		}
+	}
+	for _, g := range gotStrings {
+		if !slices.Contains(want, g) {
+			p.add("%s: enum has %s, which the seeds do not list", where, g)
+		}
+	}
+	if len(gotStrings) != len(want) {
+		p.add("%s: enum has %d members, want %d", where, len(gotStrings), len(want))
+	}
+}
+
+func fmtPtr[T any](v *T) string {
+	if v == nil {
+		return "none"
+	}
+	return fmt.Sprint(*v)
+}
+
+// checkSpec compares doc with every expectation of this file.
+func checkSpec(doc *openapi3.T) problems {
+	var p problems
+	ops := expectedOperations()
+
+	// Exactly the eight operations, nothing else.
+	var want, got []string
+	for _, op := range ops {
+		want = append(want, op.method+" "+op.path)
+	}
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			got = append(got, method+" "+path)
+		}
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		p.add("operations = %v, want %v", got, want)
+	}
+
+	// Security: bearer everywhere.
+	scheme := doc.Components.SecuritySchemes["bearerAuth"]
+	if scheme == nil || scheme.Value == nil || scheme.Value.Type != "http" || scheme.Value.Scheme != "bearer" {
+		p.add("components.securitySchemes.bearerAuth is not an http bearer scheme")
+	}
+	bearer := openapi3.SecurityRequirements{{"bearerAuth": []string{}}}
+
+	for _, op := range ops {
+		where := op.method + " " + op.path
+		item := doc.Paths.Value(op.path)
+		if item == nil {
+			continue // reported above
+		}
+		o := item.GetOperation(op.method)
+		if o == nil {
+			continue
+		}
+		if o.OperationID != op.id {
+			p.add("%s: operationId = %q, want %q", where, o.OperationID, op.id)
+		}
+		if perm, _ := o.Extensions["x-drata-permission"].(string); perm != op.permission {
+			p.add("%s: x-drata-permission = %q, want %q", where, perm, op.permission)
+		}
+		security := doc.Security
+		if o.Security != nil {
+			security = *o.Security
+		}
+		if !reflect.DeepEqual(normaliseSecurity(security), normaliseSecurity(bearer)) {
+			p.add("%s: security = %v, want bearerAuth", where, security)
+		}
+
+		// Parameters, path-level ones included.
+		params := map[string]*openapi3.Parameter{}
+		for _, list := range []openapi3.Parameters{item.Parameters, o.Parameters} {
+			for _, ref := range list {
+				if ref.Value != nil {
+					params[ref.Value.Name] = ref.Value
+				}
+			}
+		}
+		var wantNames []string
+		for _, w := range op.params {
+			wantNames = append(wantNames, w.name)
+			if got, ok := params[w.name]; ok {
+				checkParam(&p, where+" parameter "+w.name, got, w)
+			}
+		}
+		gotNames := slices.Sorted(maps.Keys(params))
+		slices.Sort(wantNames)
+		if !slices.Equal(gotNames, wantNames) {
+			p.add("%s: parameters = %v, want %v", where, gotNames, wantNames)
+		}
+
+		checkBody(&p, where, o, op.body)
+		checkResponses(&p, where, o, op)
+	}
+	return p
+}
+
+func normaliseSecurity(reqs openapi3.SecurityRequirements) []string {
+	var out []string
+	for _, req := range reqs {
+		for name, scopes := range req {
+			out = append(out, name+":"+strings.Join(scopes, ","))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func checkBody(p *problems, where string, o *openapi3.Operation, want []bodyProp) {
+	if want == nil {
+		if o.RequestBody != nil {
+			p.add("%s: has a request body, want none", where)
+		}
+		return
+	}
+	if o.RequestBody == nil || o.RequestBody.Value == nil {
+		p.add("%s: no request body", where)
+		return
+	}
+	rb := o.RequestBody.Value
+	if !rb.Required {
+		p.add("%s: request body not required", where)
+	}
+	// Seed: "Request Body schema: application/json", and nothing else.
+	if types := slices.Sorted(maps.Keys(rb.Content)); !slices.Equal(types, []string{"application/json"}) {
+		p.add("%s: request body media types = %v, want [application/json]", where, types)
+	}
+	mt := rb.Content.Get("application/json")
+	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+		p.add("%s: request body has no application/json schema", where)
+		return
+	}
+	s := mt.Schema.Value
+	where += " body"
+	if s.Type == nil || !s.Type.Is("object") {
+		p.add("%s: type is not object", where)
+	}
+	if s.Nullable {
+		p.add("%s: the body itself is nullable", where)
+	}
+	// Undocumented properties are rejected (a deliberate deviation).
+	if ap := s.AdditionalProperties; ap.Has == nil || *ap.Has || ap.Schema != nil {
+		p.add("%s: additionalProperties is not false", where)
+	}
+	var names []string
+	for _, w := range want {
+		names = append(names, w.name)
+		at := where + "." + w.name
+		ref, ok := s.Properties[w.name]
+		if !ok {
+			p.add("%s: property missing", at)
+			continue
+		}
+		if required := slices.Contains(s.Required, w.name); required != w.required {
+			p.add("%s: required = %v, want %v", at, required, w.required)
+		}
+		kind, nullable, ps := kindOf(ref)
+		if kind != w.kind {
+			p.add("%s: kind = %s, want %s", at, kind, w.kind)
+		}
+		if nullable != w.nullable {
+			p.add("%s: nullable = %v, want %v", at, nullable, w.nullable)
+		}
+		if ps == nil {
+			continue
+		}
+		if !reflect.DeepEqual(ps.MaxLength, w.maxLength) {
+			p.add("%s: maxLength = %s, want %s", at, fmtPtr(ps.MaxLength), fmtPtr(w.maxLength))
+		}
+		checkEnum(p, at, ps.Enum, w.enum)
+	}
+	for name := range s.Properties {
+		if !slices.Contains(names, name) {
+			p.add("%s.%s: property not in the seeds", where, name)
+		}
+	}
+	for _, name := range s.Required {
+		if !slices.Contains(names, name) {
+			p.add("%s: requires %s, which is not a property", where, name)
+		}
+	}
+}
+
+// errorBodyFields are the required fields of the shared error body.
+var errorBodyFields = []string{"statusCode", "code", "message", "requestId"}
+
+func checkResponses(p *problems, where string, o *openapi3.Operation, op operation) {
+	if o.Responses == nil {
+		p.add("%s: no responses", where)
+		return
+	}
+	got := slices.Sorted(maps.Keys(o.Responses.Map()))
+	if !slices.Equal(got, op.statuses) {
+		p.add("%s: statuses = %v, want %v", where, got, op.statuses)
+	}
+	for _, status := range op.statuses {
+		at := where + " " + status
+		ref := o.Responses.Value(status)
+		if ref == nil || ref.Value == nil {
+			continue // reported above
+		}
+		mt := ref.Value.Content.Get("application/json")
+		if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+			p.add("%s: no application/json schema", at)
+			continue
+		}
+		s := mt.Schema.Value
+		if status == "200" {
+			checkObject(p, at, s, op.response)
+			continue
+		}
+		for _, name := range errorBodyFields {
+			if _, ok := s.Properties[name]; !ok || !slices.Contains(s.Required, name) {
+				p.add("%s: error body lacks required %s", at, name)
+			}
+		}
+		if status == "429" {
+			if h := ref.Value.Headers["Retry-After"]; h == nil {
+				p.add("%s: no Retry-After header", at)
+			}
+		}
+		if status == "401" {
+			if h := ref.Value.Headers["WWW-Authenticate"]; h == nil {
+				p.add("%s: no WWW-Authenticate header", at)
+			}
+		}
+	}
+}
+
+func TestSpecLoadsAndValidates(t *testing.T) {
+	t.Parallel()
+	doc, err := loadSpec(api.Spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.OpenAPI != "3.0.3" {
+		t.Errorf("openapi = %q, want 3.0.3 (the generator and validator do not handle 3.1)", doc.OpenAPI)
+	}
+	if len(doc.Servers) != 1 || doc.Servers[0].URL != "https://public-api.drata.com/public" {
+		t.Errorf("servers = %v, want the public API's one", doc.Servers)
+	}
+}
+
+func TestSpecMatchesSeeds(t *testing.T) {
+	t.Parallel()
+	doc, err := loadSpec(api.Spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, problem := range checkSpec(doc) {
+		t.Error(problem)
+	}
+}
+
+// The expectations themselves, counted, so a slip in this file is caught too.
+func TestSpecExpectationsAreComplete(t *testing.T) {
+	t.Parallel()
+	counts := map[string]int{
+		"infrastructure clientTypes":  len(families[0].clientTypes),
+		"version control clientTypes": len(families[1].clientTypes),
+		"infrastructure sorts":        len(families[0].sorts),
+		"version control sorts":       len(families[1].sorts),
+		"operations":                  len(expectedOperations()),
+		"identity fields":             len(identityFields(families[0])),
+		"user fields":                 len(userFields()),
+		"connection fields":           len(connectionFields()),
+		"background check fields":     len(backgroundCheckFields()),
+		"person identity fields":      len(personIdentityFields()),
+	}
+	want := map[string]int{
+		"infrastructure clientTypes": 10, "version control clientTypes": 7,
+		"infrastructure sorts": 13, "version control sorts": 12,
+		"operations": 8, "identity fields": 17, "user fields": 13, "connection fields": 26,
+		"background check fields": 17, "person identity fields": 18,
+	}
+	if !maps.Equal(counts, want) {
+		t.Errorf("counts = %v, want %v", counts, want)
+	}
+}
+
+// A checker that cannot fail is a defect: each mutation below is a plausible
+// edit of the document that still loads and validates, and the checker must
+// report it.
+func TestSpecCheckerCatchesMutations(t *testing.T) {
+	t.Parallel()
+	spec := string(api.Spec)
+	for _, m := range []struct {
+		name     string
+		old, new string
+		// n is how many occurrences to replace (0: exactly one must exist).
+		n    int
+		want string // a substring of one reported problem
+	}{
+		{name: "enum member dropped from a client type", old: "        - CLOUDFLARE\n", new: "", want: "enum lacks CLOUDFLARE"},
+		{name: "enum member added to a client type", old: "        - AWS_CODECOMMIT\n", new: "        - AWS_CODECOMMIT\n        - SVN\n", want: "enum has SVN"},
+		{name: "sort value dropped", old: "        - PUSH_PROD_CODE_ACCESS\n", new: "", want: "enum lacks PUSH_PROD_CODE_ACCESS"},
+		{name: "sort default changed", old: "      default: USERNAME\n", new: "      default: EMAIL\n", n: 1, want: "parameter sort: default"},
+		{name: "sort direction dropped", old: "enum: [ASC, DESC]", new: "enum: [ASC]", want: "enum lacks DESC"},
+		{name: "limit maximum dropped", old: "        maximum: 50\n", new: "", want: "parameter limit: maximum = none, want 50"},
+		{name: "limit maximum raised", old: "        maximum: 50\n", new: "        maximum: 100\n", want: "maximum = 100, want 50"},
+		{name: "limit default changed", old: "        default: 20\n", new: "        default: 10\n", want: "parameter limit: default"},
+		{name: "page minimum dropped", old: "        minimum: 1\n        default: 1\n", new: "        default: 1\n", want: "parameter page: minimum = none"},
+		{name: "page a number", old: "    Page:\n      name: page\n      in: query\n      description: Which page to return, from 1.\n      schema:\n        type: integer\n", new: "    Page:\n      name: page\n      in: query\n      description: Which page to return, from 1.\n      schema:\n        type: number\n", want: "parameter page: kind = number/int64"},
+		{name: "connectionId parameter dropped", old: "        - $ref: '#/components/parameters/ConnectionId'\n", new: "", n: 1, want: "parameters = "},
+		{name: "id minimum dropped", old: "      description: The identity's `id` (an int64).\n      schema:\n        type: integer\n        format: int64\n        minimum: 1\n", new: "      description: The identity's `id` (an int64).\n      schema:\n        type: integer\n        format: int64\n", want: "parameter id: minimum = none, want 1"},
+		{name: "operationId renamed", old: "operationId: toggleVersionControlIdentity", new: "operationId: toggleVcIdentity", want: `operationId = "toggleVcIdentity"`},
+		{name: "permission renamed", old: "x-drata-permission: Manage Version Control User Identities", new: "x-drata-permission: Manage Version Control Identities", n: 1, want: "x-drata-permission"},
+		{name: "security dropped", old: "security:\n  - bearerAuth: []\n", new: "", want: "security = "},
+		{name: "412 dropped from a list", old: "        '412':\n          $ref: '#/components/responses/TermsNotAccepted'\n", new: "", n: 1, want: "GET /user-identities/infrastructure: statuses"},
+		{name: "404 added to a list", old: "        '403':\n          $ref: '#/components/responses/Forbidden'\n", new: "        '403':\n          $ref: '#/components/responses/Forbidden'\n        '404':\n          $ref: '#/components/responses/NotFound'\n", n: 1, want: "GET /user-identities/infrastructure: statuses"},
+		{name: "415 dropped from every PUT", old: "        '415':\n          $ref: '#/components/responses/UnsupportedMediaType'\n", new: "", n: -1, want: "statuses"},
+		{name: "reason maxLength changed", old: "maxLength: 30000", new: "maxLength: 3000", want: "maxLength = 3000, want 30000"},
+		{name: "reason maxLength dropped", old: "          maxLength: 30000\n", new: "", want: "maxLength = none, want 30000"},
+		{name: "reason no longer required", old: "required: [serviceAccount, serviceAccountReason]", new: "required: [serviceAccount]", want: "serviceAccountReason: required = false"},
+		{name: "toggle field enum member dropped", old: "enum: [INFRASTRUCTURE_ADMIN_ACCESS, INFRASTRUCTURE_DB_ACCESS]", new: "enum: [INFRASTRUCTURE_ADMIN_ACCESS]", want: "enum lacks INFRASTRUCTURE_DB_ACCESS"},
+		{name: "toggle field enums swapped", old: "$ref: '#/components/schemas/VersionControlToggleField'", new: "$ref: '#/components/schemas/InfrastructureToggleField'", want: "enum lacks VERSION_CONTROL_WRITE_ACCESS"},
+		{name: "extra body properties allowed", old: "    ConnectRequest:\n      type: object\n      additionalProperties: false\n", new: "    ConnectRequest:\n      type: object\n", want: "additionalProperties is not false"},
+		{name: "userId not nullable", old: "          minimum: 1\n          nullable: true\n          description: The user to link", new: "          minimum: 1\n          description: The user to link", want: "userId: nullable = false, want true"},
+		{name: "userId not required", old: "      required: [userId]\n", new: "", want: "userId: required = false"},
+		{name: "identity email not nullable", old: "        email:\n          type: string\n          nullable: true\n", new: "        email:\n          type: string\n", n: 1, want: ".email: nullable = false, want true"},
+		{name: "identity dbAccess not required", old: "        - dbAccess\n", new: "", want: ".dbAccess: required = false, want true"},
+		{name: "identity dbAccess not nullable", old: "        dbAccess:\n          type: string\n          format: date-time\n          nullable: true\n", new: "        dbAccess:\n          type: string\n          format: date-time\n", want: ".dbAccess: nullable = false"},
+		{name: "designator not nullable", old: "        serviceAccountDesignator:\n          $ref: '#/components/schemas/NullableUser'\n", new: "        serviceAccountDesignator:\n          $ref: '#/components/schemas/User'\n", n: 1, want: ".serviceAccountDesignator: nullable = false, want true"},
+		{name: "identity field renamed", old: "        pushProductionCodeAccess:\n", new: "        pushProdCodeAccess:\n", want: ".pushProductionCodeAccess: property missing"},
+		{name: "page total not required", old: "required: [data, page, limit, total]", new: "required: [data, page, limit]", n: 1, want: ".total: required = false"},
+		{name: "connection id a number", old: "          type: string\n          pattern: '^[0-9]+$'\n          description: The connection's id as a decimal string; the `connectionId` filter takes the same number.\n          example: '1'\n", new: "          type: integer\n          format: int64\n", want: ".connection.id: kind = integer/int64, want string"},
+		{name: "user entryId dropped", old: "        - entryId\n", new: "", want: ".user.entryId: required = false"},
+		{name: "error body loses requestId", old: "      required: [statusCode, code, message, requestId]\n", new: "      required: [statusCode, code, message]\n", want: "error body lacks required requestId"},
+	} {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			count := strings.Count(spec, m.old)
+			switch {
+			case m.n == 0 && count != 1:
+				t.Fatalf("the text to replace occurs %d times, want exactly once:\n%s", count, m.old)
+			case count == 0:
+				t.Fatalf("the text to replace does not occur:\n%s", m.old)
+			}
+			n := m.n
+			if n == 0 {
+				n = 1
+			}
+			mutated := strings.Replace(spec, m.old, m.new, n)
+			doc, err := loadSpec([]byte(mutated))
+			if err != nil {
+				t.Fatalf("the mutated document does not load, so this case proves nothing: %v", err)
+			}
+			found := checkSpec(doc)
+			if len(found) == 0 {
+				t.Fatalf("the checker reports nothing for a document with %s", m.name)
+			}
+			if !slices.ContainsFunc(found, func(s string) bool { return strings.Contains(s, m.want) }) {
+				t.Errorf("no reported problem contains %q; got:\n%s", m.want, strings.Join(found, "\n"))
+			}
+		})
+	}
+}
