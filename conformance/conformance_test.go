@@ -273,8 +273,12 @@ func TestProxyForwardsBytesUnchangedAndRecordsEachViolationOnce(t *testing.T) {
 			return c.ListInfrastructureIdentities(ctx, &gen.ListInfrastructureIdentitiesParams{Limit: &limit})
 		},
 		func() (*http.Response, error) { return c.ListInfrastructureIdentities(ctx, nil) }, // no token: text/plain 401
-		func() (*http.Response, error) { return c.ConnectInfrastructureIdentity(ctx, missing, gen.ConnectRequest{}) },
-		func() (*http.Response, error) { return c.ConnectVersionControlIdentity(ctx, missing, gen.ConnectRequest{}) },
+		func() (*http.Response, error) {
+			return c.ConnectInfrastructureIdentity(ctx, missing, gen.ConnectRequest{})
+		},
+		func() (*http.Response, error) {
+			return c.ConnectVersionControlIdentity(ctx, missing, gen.ConnectRequest{})
+		},
 		func() (*http.Response, error) {
 			return c.ToggleInfrastructureIdentity(ctx, missing, gen.InfrastructureToggleRequest{Toggle: false})
 		},
