@@ -39,6 +39,12 @@ var (
 // Open opens (creating if needed) the database at path and applies any
 // pending migrations.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return open(ctx, path, func(dsn string) (*sql.DB, error) { return sql.Open("sqlite", dsn) })
+}
+
+// open is Open with the pools made by openDB, which tests use to wrap the
+// driver.
+func open(ctx context.Context, path string, openDB func(dsn string) (*sql.DB, error)) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
 	}
@@ -50,7 +56,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + path + "?" + q.Encode()
 
-	write, err := sql.Open("sqlite", dsn)
+	write, err := openDB(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -64,7 +70,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	q.Set("_txlock", "deferred")
 	q.Add("_pragma", "query_only(1)")
-	read, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	read, err := openDB("file:" + path + "?" + q.Encode())
 	if err != nil {
 		_ = write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
