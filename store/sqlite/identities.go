@@ -59,8 +59,11 @@ func (s *Store) ListIdentities(ctx context.Context, q store.ListQuery) (store.Pa
 	where := []string{"i.company_id = ?", "i.family = ?"}
 	args := []any{q.CompanyID, string(q.Family)}
 	if q.Q != "" {
-		where = append(where, "(instr(lower(i.identity_id), lower(?)) OR instr(lower(i.username), lower(?)) OR instr(lower(coalesce(i.email, '')), lower(?)))")
-		args = append(args, q.Q, q.Q, q.Q)
+		// fold is the Go function registered in fold.go: Unicode case folding,
+		// where SQLite's lower() folds ASCII letters only.
+		needle := fold(q.Q)
+		where = append(where, "(instr(fold(i.identity_id), ?) OR instr(fold(i.username), ?) OR instr(fold(coalesce(i.email, '')), ?))")
+		args = append(args, needle, needle, needle)
 	}
 	if q.ClientType != "" {
 		where = append(where, "c.client_type = ?")
@@ -141,8 +144,10 @@ func getIdentity(ctx context.Context, q querier, companyID int64, family store.F
 }
 
 // change runs fn on the company's identity in one write transaction and
-// returns the identity as it then is.
-func (s *Store) change(ctx context.Context, companyID int64, family store.Family, id int64, fn func(tx *sql.Tx, cur *store.Identity) error) (store.IdentityView, error) {
+// returns the identity as it then is. fn gets the time to record: now, or
+// the identity's updatedAt if that is later, so that updatedAt never goes
+// backwards even when a request that read the clock earlier commits later.
+func (s *Store) change(ctx context.Context, companyID int64, family store.Family, id int64, now time.Time, fn func(tx *sql.Tx, cur *store.Identity, now time.Time) error) (store.IdentityView, error) {
 	var out store.IdentityView
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var cur store.Identity
@@ -153,7 +158,10 @@ func (s *Store) change(ctx context.Context, companyID int64, family store.Family
 			}
 			return fmt.Errorf("sqlite: read identity: %w", err)
 		}
-		if err := fn(tx, &cur); err != nil {
+		if now.Before(cur.UpdatedAt) {
+			now = cur.UpdatedAt
+		}
+		if err := fn(tx, &cur, now); err != nil {
 			return err
 		}
 		v, err := getIdentity(ctx, tx, companyID, family, id)
@@ -167,7 +175,7 @@ func (s *Store) change(ctx context.Context, companyID int64, family store.Family
 // Linking sets connectedAt and clears disconnectedAt; unlinking sets
 // disconnectedAt. A request that changes nothing leaves every field as it was.
 func (s *Store) Connect(ctx context.Context, companyID int64, family store.Family, id int64, userID *int64, now time.Time) (store.IdentityView, error) {
-	return s.change(ctx, companyID, family, id, func(tx *sql.Tx, cur *store.Identity) error {
+	return s.change(ctx, companyID, family, id, now, func(tx *sql.Tx, cur *store.Identity, now time.Time) error {
 		if userID == nil {
 			if cur.UserID == nil {
 				return nil
@@ -198,7 +206,7 @@ func (s *Store) SetAccess(ctx context.Context, companyID int64, family store.Fam
 	if col == "" {
 		return store.IdentityView{}, fmt.Errorf("%w: access flag %d", ErrBadQuery, access)
 	}
-	return s.change(ctx, companyID, family, id, func(tx *sql.Tx, cur *store.Identity) error {
+	return s.change(ctx, companyID, family, id, now, func(tx *sql.Tx, cur *store.Identity, now time.Time) error {
 		var err error
 		if on {
 			_, err = tx.ExecContext(ctx, "UPDATE identities SET "+col+" = ?, updated_at = ? WHERE id = ? AND "+col+" IS NULL", ms(now), ms(now), id)
@@ -212,7 +220,7 @@ func (s *Store) SetAccess(ctx context.Context, companyID int64, family store.Fam
 // SetServiceAccount marks the identity (recording the time, the reason and
 // the acting user) or unmarks it (clearing all three).
 func (s *Store) SetServiceAccount(ctx context.Context, companyID int64, family store.Family, id int64, c store.ServiceAccountChange, now time.Time) (store.IdentityView, error) {
-	return s.change(ctx, companyID, family, id, func(tx *sql.Tx, cur *store.Identity) error {
+	return s.change(ctx, companyID, family, id, now, func(tx *sql.Tx, cur *store.Identity, now time.Time) error {
 		var err error
 		if c.Mark {
 			_, err = tx.ExecContext(ctx, `UPDATE identities
