@@ -58,8 +58,9 @@
 // # Timestamps
 //
 // Older renderings of the API send timestamps as "2020-07-06 12:00:00.000000"
-// instead of RFC 3339. The client reads both (the older form as UTC) and always
-// writes RFC 3339. With WithResponseChecking(true) the older form is still
+// instead of RFC 3339. The client reads both in the date-time fields (the older
+// form as UTC; a username or reason that merely looks like one is left alone)
+// and always writes RFC 3339. With WithResponseChecking(true) the older form is still
 // reported as a *ResponseViolationError, because the contract says date-time:
 // checking tells you what a server sends, decoding tolerates what it may send.
 package client

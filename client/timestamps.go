@@ -1,18 +1,30 @@
 package client
 
-import "bytes"
+import (
+	"bytes"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
 
-// normalizeTimestamps rewrites every JSON string value of the older form
-// "2020-07-06 12:00:00.000000" (matching
-// ^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,9})?$) to RFC 3339 in UTC
-// ("2020-07-06T12:00:00.000000Z"), so that time.Time can decode it. Object
-// keys and every other byte are left alone. A body without such a value is
-// returned as is, without copying.
+	"github.com/identities-go/identities/gen"
+)
+
+// normalizeTimestamps rewrites the values of the date-time fields of a
+// response (timeFields) that have the older form "2020-07-06 12:00:00.000000"
+// (matching ^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,9})?$) to RFC 3339 in
+// UTC ("2020-07-06T12:00:00.000000Z"), so that time.Time can decode them.
+// Every other byte is left alone: a username or a service account reason
+// that happens to look like a timestamp is data, not a time. A body without
+// such a value is returned as is, without copying.
 func normalizeTimestamps(body []byte) []byte {
 	if !hasLegacyTimestamp(body) {
 		return body
 	}
+	fields := timeFields()
 	out := make([]byte, 0, len(body)+64)
+	var key []byte   // the last object key seen
+	afterColon := -1 // the index just past the colon that follows it
 	for i := 0; i < len(body); {
 		q := bytes.IndexByte(body[i:], '"')
 		if q < 0 {
@@ -25,18 +37,76 @@ func normalizeTimestamps(body []byte) []byte {
 			return append(out, body[i:]...)
 		}
 		content := body[i+1 : end]
-		if legacyTimestamp(content) && !isKey(body, end+1) {
+		isValue := afterColon >= 0 && len(bytes.TrimLeft(body[afterColon:i], " \t\n\r")) == 0
+		switch colon := keyColon(body, end+1); {
+		case colon >= 0:
+			key, afterColon = content, colon+1
+			out = append(out, body[i:end+1]...)
+		case isValue && fields[string(key)] && legacyTimestamp(content):
 			out = append(out, '"')
 			out = append(out, content[:10]...)
 			out = append(out, 'T')
 			out = append(out, content[11:]...)
 			out = append(out, 'Z', '"')
-		} else {
+		default:
 			out = append(out, body[i:end+1]...)
 		}
 		i = end + 1
 	}
 	return out
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+// timeFields holds the JSON names of the date-time fields of the responses,
+// read from the generated types. No name is both a date-time and another
+// kind of field (TestTimeFieldsAreUnambiguous).
+var timeFields = sync.OnceValue(func() map[string]bool {
+	names := map[string]bool{}
+	walkFields(func(name string, t reflect.Type) {
+		if t == timeType {
+			names[name] = true
+		}
+	}, responseTypes...)
+	return names
+})
+
+// responseTypes are the bodies of the API's successful responses.
+var responseTypes = []reflect.Type{
+	reflect.TypeFor[gen.InfrastructureIdentityPage](), reflect.TypeFor[gen.InfrastructureIdentity](),
+	reflect.TypeFor[gen.VersionControlIdentityPage](), reflect.TypeFor[gen.VersionControlIdentity](),
+}
+
+// walkFields calls visit with the JSON name and the type (pointers, slices
+// and maps taken off) of every field of the structs reachable from types.
+func walkFields(visit func(name string, t reflect.Type), types ...reflect.Type) {
+	seen := map[reflect.Type]bool{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		if t.Kind() != reflect.Struct || t == timeType || seen[t] {
+			return
+		}
+		seen[t] = true
+		for i := range t.NumField() {
+			f := t.Field(i)
+			ft := elem(f.Type)
+			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+				visit(name, ft)
+			}
+			walk(ft)
+		}
+	}
+	for _, t := range types {
+		walk(elem(t))
+	}
+}
+
+// elem takes pointers, slices and maps off t.
+func elem(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+		t = t.Elem()
+	}
+	return t
 }
 
 // hasLegacyTimestamp is the fast path: it looks only at the spaces of body for
@@ -73,19 +143,19 @@ func stringEnd(b []byte, start int) int {
 	return -1
 }
 
-// isKey reports whether the string ending just before i is an object key,
-// that is, whether the next non-space byte is a colon.
-func isKey(b []byte, i int) bool {
+// keyColon returns the index of the colon that follows the string ending
+// just before i when that string is an object key, else -1.
+func keyColon(b []byte, i int) int {
 	for ; i < len(b); i++ {
 		switch b[i] {
 		case ' ', '\t', '\n', '\r':
 			continue
 		case ':':
-			return true
+			return i
 		}
-		return false
+		return -1
 	}
-	return false
+	return -1
 }
 
 // legacyTimestamp matches \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,9})?

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -12,24 +13,29 @@ import (
 func TestNormalizeTimestamps(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
-		{`{"a":"2020-07-06 12:00:00.000000"}`, `{"a":"2020-07-06T12:00:00.000000Z"}`},
-		{`{"a":"2020-07-06 12:00:00"}`, `{"a":"2020-07-06T12:00:00Z"}`},
-		{`{"a":"2020-07-06 12:00:00.1"}`, `{"a":"2020-07-06T12:00:00.1Z"}`},
-		{`{"a":"2020-07-06 12:00:00.123456789"}`, `{"a":"2020-07-06T12:00:00.123456789Z"}`},
-		{`["2020-07-06 12:00:00", "x", "2021-01-02 03:04:05.6"]`, `["2020-07-06T12:00:00Z", "x", "2021-01-02T03:04:05.6Z"]`},
-		{`{"a": {"b" : "2020-07-06 12:00:00"}}`, `{"a": {"b" : "2020-07-06T12:00:00Z"}}`},
-		// Left alone: keys, other shapes, escapes, RFC 3339 itself.
+		{`{"createdAt":"2020-07-06 12:00:00.000000"}`, `{"createdAt":"2020-07-06T12:00:00.000000Z"}`},
+		{`{"updatedAt":"2020-07-06 12:00:00"}`, `{"updatedAt":"2020-07-06T12:00:00Z"}`},
+		{`{"adminAccess":"2020-07-06 12:00:00.1"}`, `{"adminAccess":"2020-07-06T12:00:00.1Z"}`},
+		{`{"serviceAccount":"2020-07-06 12:00:00.123456789"}`, `{"serviceAccount":"2020-07-06T12:00:00.123456789Z"}`},
+		{`{"connection": {"connectedAt" : "2020-07-06 12:00:00"}, "id": 1}`, `{"connection": {"connectedAt" : "2020-07-06T12:00:00Z"}, "id": 1}`},
+		{"{\"user\":{\"drataTermsAgreedAt\":\n\t\"2020-07-06 12:00:00\"}}", "{\"user\":{\"drataTermsAgreedAt\":\n\t\"2020-07-06T12:00:00Z\"}}"},
+		// Left alone: strings that are not date-time fields, keys, other
+		// shapes, escapes, RFC 3339 itself.
+		{`{"username":"2020-07-06 12:00:00","serviceAccountReason":"2021-01-02 03:04:05"}`, `{"username":"2020-07-06 12:00:00","serviceAccountReason":"2021-01-02 03:04:05"}`},
+		{`{"a":"2020-07-06 12:00:00"}`, `{"a":"2020-07-06 12:00:00"}`},
+		{`{"createdAt":["2020-07-06 12:00:00"]}`, `{"createdAt":["2020-07-06 12:00:00"]}`},
+		{`{"createdAt":null,"roles":["2020-07-06 12:00:00"]}`, `{"createdAt":null,"roles":["2020-07-06 12:00:00"]}`},
+		{`["2020-07-06 12:00:00", "x"]`, `["2020-07-06 12:00:00", "x"]`},
 		{`{"2020-07-06 12:00:00":1}`, `{"2020-07-06 12:00:00":1}`},
-		{`{"2020-07-06 12:00:00" : "2020-07-06 12:00:00"}`, `{"2020-07-06 12:00:00" : "2020-07-06T12:00:00Z"}`},
-		{`{"a":"2020-07-06 12:00:00.1234567890"}`, `{"a":"2020-07-06 12:00:00.1234567890"}`},
-		{`{"a":"2020-07-06 12:00:00."}`, `{"a":"2020-07-06 12:00:00."}`},
-		{`{"a":"2020-07-06 12:00"}`, `{"a":"2020-07-06 12:00"}`},
-		{`{"a":"on 2020-07-06 12:00:00"}`, `{"a":"on 2020-07-06 12:00:00"}`},
-		{`{"a":"2020-07-06 12:00:00 UTC"}`, `{"a":"2020-07-06 12:00:00 UTC"}`},
-		{`{"a":"2020-07-06T12:00:00Z"}`, `{"a":"2020-07-06T12:00:00Z"}`},
-		{`{"a":"x\" 2020-07-06 12:00:00"}`, `{"a":"x\" 2020-07-06 12:00:00"}`},
-		{`{"a":"\"2020-07-06 12:00:00\""}`, `{"a":"\"2020-07-06 12:00:00\""}`},
-		{`{"a":"2020-07-06 12:00:00`, `{"a":"2020-07-06 12:00:00`},
+		{`{"createdAt":"2020-07-06 12:00:00.1234567890"}`, `{"createdAt":"2020-07-06 12:00:00.1234567890"}`},
+		{`{"createdAt":"2020-07-06 12:00:00."}`, `{"createdAt":"2020-07-06 12:00:00."}`},
+		{`{"createdAt":"2020-07-06 12:00"}`, `{"createdAt":"2020-07-06 12:00"}`},
+		{`{"createdAt":"on 2020-07-06 12:00:00"}`, `{"createdAt":"on 2020-07-06 12:00:00"}`},
+		{`{"createdAt":"2020-07-06 12:00:00 UTC"}`, `{"createdAt":"2020-07-06 12:00:00 UTC"}`},
+		{`{"createdAt":"2020-07-06T12:00:00Z"}`, `{"createdAt":"2020-07-06T12:00:00Z"}`},
+		{`{"createdAt":"x\" 2020-07-06 12:00:00"}`, `{"createdAt":"x\" 2020-07-06 12:00:00"}`},
+		{`{"createdAt":"\"2020-07-06 12:00:00\""}`, `{"createdAt":"\"2020-07-06 12:00:00\""}`},
+		{`{"createdAt":"2020-07-06 12:00:00`, `{"createdAt":"2020-07-06 12:00:00`},
 		{`"`, `"`},
 		{``, ``},
 	} {
@@ -37,6 +43,29 @@ func TestNormalizeTimestamps(t *testing.T) {
 			t.Errorf("normalizeTimestamps(%s) = %s, want %s", tc.in, got, tc.want)
 		}
 	}
+}
+
+// TestTimeFieldsAreUnambiguous: rewriting by key name is sound only if no
+// JSON name of the response types is a date-time in one place and a string
+// (or anything else) in another.
+func TestTimeFieldsAreUnambiguous(t *testing.T) {
+	t.Parallel()
+	fields := timeFields()
+	for _, want := range []string{"createdAt", "updatedAt", "connectedAt", "disconnectedAt", "lastCheckedAt", "adminAccess", "dbAccess", "writeAccess", "pushProductionCodeAccess", "serviceAccount", "drataTermsAgreedAt"} {
+		if !fields[want] {
+			t.Errorf("%s is not among the date-time fields %v", want, fields)
+		}
+	}
+	for _, not := range []string{"username", "serviceAccountReason", "email", "identityId", "id"} {
+		if fields[not] {
+			t.Errorf("%s taken for a date-time field", not)
+		}
+	}
+	walkFields(func(name string, typ reflect.Type) {
+		if fields[name] && typ != timeType {
+			t.Errorf("%s is a date-time field and also a %v", name, typ)
+		}
+	}, responseTypes...)
 }
 
 // TestNormalizeTimestampsFastPath: a body without a legacy value is returned
@@ -62,6 +91,8 @@ func TestTimestampFormats(t *testing.T) {
 			m["createdAt"] = "2020-07-06 12:00:00.000000"
 			m["serviceAccount"] = "2021-03-04 05:06:07"
 			m["connection"].(map[string]any)["connectedAt"] = "2022-01-02 03:04:05.5"
+			m["username"] = "2023-01-02 03:04:05"
+			m["serviceAccountReason"] = "2024-05-01 10:00:00"
 		})
 		rfc := mutate(t, infraIdentity(2), func(m map[string]any) { m["createdAt"] = "2025-07-01T16:45:55.246Z" })
 		writeRaw(w, http.StatusOK, []byte(`{"data":[`+string(legacy)+`,`+string(rfc)+`],"page":1,"limit":20,"total":2}`))
@@ -80,6 +111,10 @@ func TestTimestampFormats(t *testing.T) {
 		if !tc.got.Equal(tc.want) || tc.got.Location() != time.UTC {
 			t.Errorf("%s = %v, want %v in UTC", name, tc.got, tc.want)
 		}
+	}
+	// Strings that look like the older form are data, not times.
+	if old.Username != "2023-01-02 03:04:05" || old.ServiceAccountReason == nil || *old.ServiceAccountReason != "2024-05-01 10:00:00" {
+		t.Errorf("username %q and reason %v were rewritten", old.Username, old.ServiceAccountReason)
 	}
 	out, err := json.Marshal(old)
 	if err != nil {
