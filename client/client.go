@@ -333,7 +333,12 @@ func (c *Client) retryWait(ctx context.Context, n int, res *attempt, err error) 
 		return 0, false
 	default:
 		if ra, ok := parseRetryAfter(res.resp.Header, time.Now()); ok {
-			wait = min(ra, c.retry.MaxDelay)
+			if ra > c.retry.MaxDelay {
+				// Retrying before the server allows only spends quota:
+				// return the error, which carries Retry-After, instead.
+				return 0, false
+			}
+			wait = ra
 		} else {
 			wait = c.retry.backoff(n)
 		}

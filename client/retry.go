@@ -20,7 +20,9 @@ import (
 // network errors, never a cancelled context. Waits are capped exponential
 // backoff with full jitter: a random duration in [0, min(MaxDelay,
 // BaseDelay·2^(n-1))) before retry n. A Retry-After header (seconds or an
-// HTTP date) replaces the backoff, capped at MaxDelay. When the caller's
+// HTTP date) replaces the backoff; when it asks for longer than MaxDelay the
+// client does not retry early but returns the error, whose RetryAfter says
+// how long to wait. When the caller's
 // context ends before a wait would, the client stops at once and returns the
 // last error.
 type RetryPolicy struct {
@@ -29,7 +31,7 @@ type RetryPolicy struct {
 	MaxRetries int
 	// BaseDelay is the backoff ceiling of the first retry.
 	BaseDelay time.Duration
-	// MaxDelay caps every wait, backoff and Retry-After alike.
+	// MaxDelay caps every wait; a longer Retry-After ends the retries.
 	MaxDelay time.Duration
 }
 

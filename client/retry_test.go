@@ -374,3 +374,25 @@ func TestTransient(t *testing.T) {
 		}
 	}
 }
+
+// TestRetryAfterBeyondMaxDelayIsNotRetriedEarly: a server asking for a
+// longer wait than the policy allows gets no early retry; the caller gets
+// the 429 with its Retry-After at once.
+func TestRetryAfterBeyondMaxDelayIsNotRetriedEarly(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t, WithRetry(RetryPolicy{MaxRetries: 3, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Second}))
+	f := failThenSucceed(t, 100, http.StatusTooManyRequests, http.Header{"Retry-After": {"120"}})
+	mux.Handle("/", f)
+	start := time.Now()
+	_, _, err := c.Infrastructure.Connect(context.Background(), 1, 2)
+	var apiErr *APIError
+	if !errors.Is(err, ErrRateLimited) || !errors.As(err, &apiErr) || apiErr.RetryAfter != 120*time.Second {
+		t.Fatalf("err = %v, want the 429 with RetryAfter 2m", err)
+	}
+	if f.requests() != 1 {
+		t.Fatalf("sent %d requests, want 1", f.requests())
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("returned after %v, want at once", d)
+	}
+}
