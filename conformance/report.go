@@ -97,6 +97,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "\n%s: %d/%d passed\n", op, passed, len(groups[op]))
 		for _, c := range groups[op] {
 			if c.Passed() {
+				fmt.Fprintf(&b, "  ok   %s (%d)\n", c.Name, c.Status)
 				continue
 			}
 			fmt.Fprintf(&b, "  FAIL %s\n       %s -> %d\n", c.Name, c.Request, c.Status)

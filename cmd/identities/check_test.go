@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/identities-go/identities/internal/testserver"
+)
+
+func TestCheckCommandPassesOurServer(t *testing.T) {
+	t.Parallel()
+	e := testserver.Start(t, testserver.Options{})
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"check", "--base-url", e.URL, "--token", e.Keys.ReadWrite, "--max-pages", "2", "--rate", "100000"}, &out, &errOut)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "PASS: no violations") || !strings.Contains(out.String(), "ok   sort=EMAIL sortDir=DESC (200)") {
+		t.Fatalf("report:\n%s", out.String())
+	}
+	if strings.Contains(out.String()+errOut.String(), e.Keys.ReadWrite) {
+		t.Fatal("the token is printed")
+	}
+}
+
+func TestCheckCommandFailsABrokenServer(t *testing.T) {
+	t.Parallel()
+	e := testserver.Start(t, testserver.Options{})
+	real := e.Server.Config.Handler
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, "go away")
+			return
+		}
+		real.ServeHTTP(w, r)
+	}))
+	defer broken.Close()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"check", "--base-url", broken.URL + "/public", "--token", e.Keys.ReadWrite, "--max-pages", "1", "--rate", "100000", "--format", "json"}, &out, &errOut)
+	if code != exitFailure {
+		t.Fatalf("exit %d, want %d: %s", code, exitFailure, errOut.String())
+	}
+	var report struct {
+		Passed bool
+		Checks []struct {
+			Operation, Name string
+			Violations      []struct{ Path, Reason string }
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &report); err != nil {
+		t.Fatalf("--format json is not JSON: %v", err)
+	}
+	found := false
+	for _, c := range report.Checks {
+		for _, v := range c.Violations {
+			found = found || (c.Name == "no token" && strings.Contains(v.Reason, "Content-Type"))
+		}
+	}
+	if report.Passed || !found {
+		t.Fatalf("the text/plain 401 is not reported: %s", out.String())
+	}
+}
+
+func TestCheckCommandUsageAndNetworkErrors(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"check"},
+		{"check", "--base-url", "http://127.0.0.1:1/public", "--format", "xml"},
+		{"check", "--base-url", "http://127.0.0.1:1/public", "--write"},
+		{"check", "--base-url", "http://127.0.0.1:1/public", "--infrastructure-id", "3"},
+		{"proxy"},
+	} {
+		if code := run(context.Background(), args, io.Discard, io.Discard); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+	// Port 1 on loopback refuses connections.
+	if code := run(context.Background(), []string{"check", "--base-url", "http://127.0.0.1:1/public", "--token", "x", "--max-pages", "1", "--rate", "100000"}, io.Discard, io.Discard); code != exitNetwork {
+		t.Errorf("unreachable server: exit %d, want %d", code, exitNetwork)
+	}
+}
