@@ -5,10 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/identities-go/identities/internal/testserver"
 )
@@ -85,5 +89,57 @@ func TestCheckCommandUsageAndNetworkErrors(t *testing.T) {
 	// Port 1 on loopback refuses connections.
 	if code := run(context.Background(), []string{"check", "--base-url", "http://127.0.0.1:1/public", "--token", "x", "--max-pages", "1", "--rate", "100000"}, io.Discard, io.Discard); code != exitNetwork {
 		t.Errorf("unreachable server: exit %d, want %d", code, exitNetwork)
+	}
+}
+
+func TestProxyCommandForwardsAndReportsOnExit(t *testing.T) {
+	t.Parallel()
+	e := testserver.Start(t, testserver.Options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	reportPath := filepath.Join(t.TempDir(), "report.json")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"proxy", "--upstream", e.URL, "--listen", addr, "--report", reportPath}, io.Discard, io.Discard)
+	}()
+	var resp *http.Response
+	for range 100 {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/user-identities/infrastructure?limit=51", nil)
+		req.Header.Set("Authorization", "Bearer "+e.Keys.ReadWrite)
+		if resp, err = http.DefaultClient.Do(req); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("proxied status %d, want the upstream's 400", resp.StatusCode)
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("proxy exit %d", code)
+	}
+	b, err := os.ReadFile(reportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var summary struct {
+		Exchanges  int
+		Violations []struct{ Direction, Pointer string }
+	}
+	if err := json.Unmarshal(b, &summary); err != nil {
+		t.Fatal(err)
+	}
+	// The request broke the contract (limit 51); the server's answer did not.
+	if summary.Exchanges != 1 || len(summary.Violations) != 1 || summary.Violations[0].Direction != "request" || summary.Violations[0].Pointer != "query:limit" {
+		t.Fatalf("summary: %s", b)
 	}
 }
