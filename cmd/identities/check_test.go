@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/identities-go/identities/api"
 	"github.com/identities-go/identities/internal/testserver"
 )
 
@@ -141,5 +142,30 @@ func TestProxyCommandForwardsAndReportsOnExit(t *testing.T) {
 	// The request broke the contract (limit 51); the server's answer did not.
 	if summary.Exchanges != 1 || len(summary.Violations) != 1 || summary.Violations[0].Direction != "request" || summary.Violations[0].Pointer != "query:limit" {
 		t.Fatalf("summary: %s", b)
+	}
+}
+
+// TestCheckCommandUsesTheGivenSpec: --spec swaps the document without a
+// rebuild. A document that caps total at 3 makes our server's pages of
+// 40 identities violations at /total.
+func TestCheckCommandUsesTheGivenSpec(t *testing.T) {
+	t.Parallel()
+	e := testserver.Start(t, testserver.Options{})
+	doc := strings.Replace(string(api.Spec), "      minimum: 0\n      description: How many items match, on all pages.",
+		"      minimum: 0\n      maximum: 3\n      description: How many items match, on all pages.", 1)
+	if doc == string(api.Spec) {
+		t.Fatal("the document no longer has the Total schema this test edits")
+	}
+	specPath := filepath.Join(t.TempDir(), "older.yaml")
+	if err := os.WriteFile(specPath, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	code := run(context.Background(), []string{"check", "--base-url", e.URL, "--token", e.Keys.ReadWrite, "--max-pages", "1", "--rate", "100000", "--spec", specPath}, &out, io.Discard)
+	if code != exitFailure || !strings.Contains(out.String(), "/total: number must be at most 3") {
+		t.Fatalf("exit %d; report:\n%s", code, out.String())
+	}
+	if code := run(context.Background(), []string{"check", "--base-url", e.URL, "--spec", filepath.Join(t.TempDir(), "missing.yaml")}, io.Discard, io.Discard); code != exitFailure {
+		t.Fatalf("a missing --spec file: exit %d", code)
 	}
 }
