@@ -329,8 +329,13 @@ func TestProxyStreamsLargeBodies(t *testing.T) {
 	if !bytes.Equal(b, big) {
 		t.Fatalf("large body altered: %d bytes", len(b))
 	}
-	if s := proxy.Summary(); s.Unchecked != 1 {
+	s := proxy.Summary()
+	if s.Unchecked != 1 {
 		t.Fatalf("unchecked %d, want 1", s.Unchecked)
+	}
+	var report bytes.Buffer
+	if err := s.WriteJSON(&report); err != nil || !strings.Contains(report.String(), `"violations": []`) {
+		t.Fatalf("a summary without violations must list none, not null: %v %s", err, report.String())
 	}
 }
 

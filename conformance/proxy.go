@@ -193,7 +193,7 @@ func (p *Proxy) Summary() Summary {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := p.summary
-	s.Violations = append([]Record(nil), p.summary.Violations...)
+	s.Violations = append(make([]Record, 0, len(p.summary.Violations)), p.summary.Violations...)
 	s.ByOperation = make(map[string]int, len(p.summary.ByOperation))
 	for k, v := range p.summary.ByOperation {
 		s.ByOperation[k] = v
