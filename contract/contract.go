@@ -187,9 +187,10 @@ func (v *Validator) ValidateRequest(ctx context.Context, r *http.Request, route 
 		PathParams: route.pathParams,
 		Route:      route.route,
 		Options: &openapi3filter.Options{
-			MultiError:          true,
-			AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
-			SkipSettingDefaults: true,
+			MultiError:              true,
+			AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc,
+			SkipSettingDefaults:     true,
+			SchemaValidationOptions: []openapi3.SchemaValidationOption{dateTimeFormat},
 		},
 	}
 	err := openapi3filter.ValidateRequest(ctx, input)
@@ -390,8 +391,9 @@ func (v *Validator) ValidateResponse(ctx context.Context, r *http.Request, route
 		Header: header,
 		Body:   io.NopCloser(bytes.NewReader(body)),
 		Options: &openapi3filter.Options{
-			MultiError:            true,
-			IncludeResponseStatus: true,
+			MultiError:              true,
+			IncludeResponseStatus:   true,
+			SchemaValidationOptions: []openapi3.SchemaValidationOption{dateTimeFormat},
 		},
 	}
 	err := openapi3filter.ValidateResponse(ctx, input)

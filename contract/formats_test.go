@@ -1,0 +1,50 @@
+package contract
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// TestDateTimeMatchesTheDefaultValidator: the fast date-time check accepts
+// exactly what kin-openapi's pattern-based default accepts.
+func TestDateTimeMatchesTheDefaultValidator(t *testing.T) {
+	def := openapi3.SchemaStringFormats["date-time"]
+	fast := openapi3.NewCallbackValidator(validDateTime)
+	seeds := []string{
+		"2025-07-01T16:45:55.246Z", "2025-07-01T16:45:55Z", "2025-07-01T16:45:60Z", "2025-07-01T16:45:55+02:00",
+		"2025-07-01T16:45:55.1-23:59", "2020-07-06 12:00:00.000000", "2025-13-01T00:00:00Z", "2025-00-10T00:00:00Z",
+		"2025-02-30T00:00:00Z", "2025-07-32T00:00:00Z", "2025-07-01t16:45:55Z", "2025-07-01T24:00:00Z", "2025-07-01T16:60:00Z",
+		"2025-07-01T16:45:55.Z", "2025-07-01T16:45:55+2400", "2025-07-01T16:45:55+24:00", "2025-07-01T16:45:55+23:60",
+		"2025-07-01T16:45:55z", "2025-07-01", "", "Fri Jan 31 2025", "0000-01-01T00:00:00Z", "2025-07-01T16:45:55.246Z ",
+		"２０２５-07-01T16:45:55Z",
+	}
+	check := func(s string) {
+		t.Helper()
+		want := def.Validate(s) == nil
+		if got := fast.Validate(s) == nil; got != want {
+			t.Fatalf("%q: fast %v, default %v", s, got, want)
+		}
+	}
+	for _, s := range seeds {
+		check(s)
+	}
+	// Mutations of valid timestamps: every byte changed, dropped or doubled.
+	r := rand.New(rand.NewPCG(1, 2))
+	alphabet := "0123456789-:T.Z+z -"
+	for range 20000 {
+		b := []byte(seeds[r.IntN(5)])
+		switch r.IntN(3) {
+		case 0:
+			b[r.IntN(len(b))] = alphabet[r.IntN(len(alphabet))]
+		case 1:
+			i := r.IntN(len(b))
+			b = append(b[:i], b[i+1:]...)
+		default:
+			i := r.IntN(len(b))
+			b = append(b[:i+1], b[i:]...)
+		}
+		check(string(b))
+	}
+}
