@@ -56,6 +56,9 @@ func (r *Route) Extension(name string) string {
 	return v
 }
 
+// HasRequestBody reports whether the operation takes a request body.
+func (r *Route) HasRequestBody() bool { return r.route.Operation.RequestBody != nil }
+
 // PathParam returns the raw value of a path parameter.
 func (r *Route) PathParam(name string) string { return r.pathParams[name] }
 
@@ -172,7 +175,11 @@ func (e *RequestError) Error() string {
 		sep = "; "
 	}
 	for _, f := range e.Fields {
-		b.WriteString(sep + f.Location + " " + f.Field + ": " + f.Message)
+		where := f.Location
+		if f.Field != "" {
+			where += " " + f.Field
+		}
+		b.WriteString(sep + where + ": " + f.Message)
 		sep = "; "
 	}
 	return b.String()

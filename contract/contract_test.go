@@ -371,7 +371,7 @@ func TestValidateRequest(t *testing.T) {
 				t.Errorf("Error() = %q", msg)
 			}
 			for _, w := range tc.want {
-				if !strings.Contains(msg, w.location+" "+w.field) {
+				if !strings.Contains(msg, strings.TrimSpace(w.location+" "+w.field)+": ") {
 					t.Errorf("Error() = %q does not name %s %s", msg, w.location, w.field)
 				}
 			}

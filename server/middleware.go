@@ -5,13 +5,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"path"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -139,15 +142,23 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 }
 
 // route matches the request to an operation: 404 and 405 (with Allow) for
-// what the document does not serve. The operation then runs through
+// what the document does not serve, 204 with Allow for OPTIONS, and HEAD
+// served as GET without a body. The operation then runs through
 // authentication, policy and validation, and its response is validated.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
-	rt, err := s.validator.FindRoute(r)
+	match := r
+	if r.Method == http.MethodHead {
+		match = r.Clone(r.Context())
+		match.Method = http.MethodGet
+	}
+	rt, err := s.validator.FindRoute(match)
 	var me *contract.MethodError
 	switch {
 	case errors.As(err, &me):
-		if len(me.Allowed) > 0 {
-			w.Header().Set("Allow", strings.Join(me.Allowed, ", "))
+		w.Header().Set("Allow", allow(me.Allowed))
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusNoContent)
+			return
 		}
 		writeError(w, r, &apiError{status: http.StatusMethodNotAllowed, code: "METHOD_NOT_ALLOWED", message: "method not allowed"})
 		return
@@ -156,6 +167,28 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.checkResponse(rt, s.authorize(rt, s.validateRequest(rt, s.api))).ServeHTTP(w, r)
+}
+
+// allow lists the methods a path answers: the document's, HEAD wherever
+// GET is served, and OPTIONS.
+func allow(methods []string) string {
+	out := slices.Clone(methods)
+	if slices.Contains(out, http.MethodGet) {
+		out = append(out, http.MethodHead)
+	}
+	return strings.Join(append(out, http.MethodOptions), ", ")
+}
+
+// cleanPaths answers paths that are not in canonical form (//, /./, a
+// trailing slash) with the JSON 404, where the mux would redirect with HTML.
+func cleanPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; p == "" || path.Clean(p) != p {
+			writeError(w, r, errNoRoute)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // authorize authenticates the key (401), then checks terms (412), plan
@@ -193,11 +226,14 @@ func (s *Server) authorize(rt *contract.Route, next http.Handler) http.Handler {
 	})
 }
 
-// validateRequest reads the body under the size cap (413) and checks the
-// request against the document (415, 400 naming each offending field).
+// validateRequest reads the body under the size cap (413), requires it to
+// be one JSON value, and checks the request against the document (415, 400
+// naming each offending field). Bodies sent to operations that take none
+// are not read.
 func (s *Server) validateRequest(rt *contract.Route, next http.Handler) http.Handler {
+	takesBody := rt.HasRequestBody()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body != nil && r.Body != http.NoBody {
+		if takesBody && r.Body != nil && r.Body != http.NoBody {
 			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
 			var tooLarge *http.MaxBytesError
 			if errors.As(err, &tooLarge) {
@@ -206,6 +242,10 @@ func (s *Server) validateRequest(rt *contract.Route, next http.Handler) http.Han
 			}
 			if err != nil {
 				writeError(w, r, badRequest("could not read the request body", nil))
+				return
+			}
+			if trailingData(body) {
+				writeError(w, r, badRequest("the request body must be a single JSON value", []contract.FieldError{{Location: "body", Message: "unexpected data after the JSON value"}}))
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -224,6 +264,18 @@ func (s *Server) validateRequest(rt *contract.Route, next http.Handler) http.Han
 			next.ServeHTTP(w, r)
 		}
 	})
+}
+
+// trailingData reports whether a body holds a JSON value followed by more
+// than white space. Bodies that are not JSON at all are left to validation.
+func trailingData(body []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var v json.RawMessage
+	if dec.Decode(&v) != nil {
+		return false
+	}
+	_, err := dec.Token()
+	return !errors.Is(err, io.EOF)
 }
 
 // recorder holds a response until it has been validated.

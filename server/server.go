@@ -6,6 +6,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -103,9 +104,7 @@ func New(cfg Config) (*Server, error) {
 	}
 
 	strict := gen.NewStrictHandlerWithOptions(&handlers{store: cfg.Store, now: s.now}, nil, gen.StrictHTTPServerOptions{
-		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
-			writeError(w, r, badRequest("malformed request: "+err.Error(), nil))
-		},
+		RequestErrorHandlerFunc:  decodeError,
 		ResponseErrorHandlerFunc: writeError,
 	})
 	mux := http.NewServeMux()
@@ -122,8 +121,22 @@ func New(cfg Config) (*Server, error) {
 	root.HandleFunc("GET /readyz", s.readyz)
 	root.HandleFunc("GET /openapi.yaml", serveSpec)
 	root.Handle("/", s.rateLimit(http.HandlerFunc(s.route)))
-	s.root = s.observe(root)
+	s.root = s.observe(cleanPaths(root))
 	return s, nil
+}
+
+// decodeError answers a body that passed validation but that the generated
+// decoder refused, such as an id written as 1e3: JSON Schema counts it as an
+// integer, Go's int64 does not. The decoder's own text stays in the log.
+func decodeError(w http.ResponseWriter, r *http.Request, err error) {
+	logger(r.Context()).Info("request body not decodable", "err", err)
+	field := contract.FieldError{Location: "body", Message: "could not be decoded"}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field.Field = "/" + strings.ReplaceAll(te.Field, ".", "/")
+		field.Message = "must be " + te.Type.Kind().String() + ", written without a fraction or exponent"
+	}
+	writeError(w, r, badRequest("the request body could not be decoded", []contract.FieldError{field}))
 }
 
 func (s *Server) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }

@@ -236,8 +236,65 @@ func TestUnknownPathsAndMethods(t *testing.T) {
 	wantError(t, call(t, e.Server.URL, http.MethodGet, "/user-identities/infrastructure", e.Keys.ReadWrite, nil), http.StatusNotFound, "NOT_FOUND")
 	r := call(t, e.URL, http.MethodDelete, "/user-identities/infrastructure/1/connect", e.Keys.ReadWrite, nil)
 	wantError(t, r, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED")
-	if r.header.Get("Allow") != "PUT" {
-		t.Fatalf("Allow %q, want PUT", r.header.Get("Allow"))
+	if r.header.Get("Allow") != "PUT, OPTIONS" {
+		t.Fatalf("Allow %q, want PUT, OPTIONS", r.header.Get("Allow"))
+	}
+	// Unclean paths get the JSON 404, not the mux's HTML redirect.
+	for _, p := range []string{"//user-identities/infrastructure", "/./user-identities/infrastructure", "/user-identities/infrastructure/"} {
+		wantError(t, call(t, e.URL, http.MethodGet, p, e.Keys.ReadWrite, nil), http.StatusNotFound, "NOT_FOUND")
+	}
+}
+
+func TestHeadAndOptions(t *testing.T) {
+	e := testserver.Start(t, testserver.Options{})
+	do := func(method, path string) *http.Response {
+		req, _ := http.NewRequest(method, e.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+e.Keys.ReadWrite)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := do(http.MethodHead, "/user-identities/infrastructure?limit=2"); resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("HEAD: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if resp := do(http.MethodHead, "/user-identities/infrastructure?limit=99"); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("HEAD with a bad limit: %d", resp.StatusCode)
+	}
+	if resp := do(http.MethodOptions, "/user-identities/version-control"); resp.StatusCode != http.StatusNoContent || resp.Header.Get("Allow") != "GET, HEAD, OPTIONS" {
+		t.Fatalf("OPTIONS: %d Allow %q", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+	if resp := do(http.MethodOptions, "/user-identities/nope"); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("OPTIONS on an unknown path: %d", resp.StatusCode)
+	}
+}
+
+func TestBodiesTheDecoderCannotTakeAre400s(t *testing.T) {
+	e := testserver.Start(t, testserver.Options{})
+	path := fmt.Sprintf("/user-identities/infrastructure/%d/connect", firstIdentity(e, "infrastructure"))
+	for _, body := range []string{`{"userId":1e3}`, `{"userId":1.0}`} {
+		r := call(t, e.URL, http.MethodPut, path, e.Keys.ReadWrite, body)
+		wantError(t, r, http.StatusBadRequest, "VALIDATION_FAILED")
+		if strings.Contains(string(r.raw), "Go struct") || strings.Contains(string(r.raw), "unmarshal") {
+			t.Fatalf("%s: decoder internals in the body: %s", body, r.raw)
+		}
+		if errs, _ := r.json["errors"].([]any); len(errs) != 1 || errs[0].(map[string]any)["field"] != "/userId" {
+			t.Fatalf("%s: errors %v", body, r.json["errors"])
+		}
+	}
+	for _, body := range []string{`{"userId":null} garbage`, `{"userId":null} {"x":1}`} {
+		r := call(t, e.URL, http.MethodPut, path, e.Keys.ReadWrite, body)
+		wantError(t, r, http.StatusBadRequest, "VALIDATION_FAILED")
+	}
+	if r := call(t, e.URL, http.MethodPut, path, e.Keys.ReadWrite, "{\"userId\":null}\n\t "); r.status != http.StatusOK {
+		t.Fatalf("trailing white space refused: %d %s", r.status, r.raw)
+	}
+	// A body on an operation that takes none is not read: no 413, no 500.
+	big := strings.Repeat("x", 2*server.DefaultMaxBodyBytes)
+	if r := call(t, e.URL, http.MethodGet, "/user-identities/infrastructure?limit=1", e.Keys.ReadWrite, big); r.status != http.StatusOK {
+		t.Fatalf("GET with a large body: %d %s", r.status, r.raw)
 	}
 }
 
