@@ -12,16 +12,31 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// limiter meters requests per client address as a leaky bucket: each
-// address may send perMinute requests in a burst, and the bucket drains at
-// perMinute per minute.
+// limiter meters requests per client as a leaky bucket of perMinute
+// requests that drains at perMinute per minute (x/time/rate's token bucket,
+// which meters the same way). A client is an IPv4 address or an IPv6 /64,
+// since one IPv6 host commonly holds a whole /64.
 type limiter struct {
 	perMinute int
 	every     rate.Limit
 
 	mu        sync.Mutex
-	buckets   map[netip.Addr]*bucket
+	buckets   map[netip.Prefix]*bucket
 	lastSweep time.Time
+}
+
+// clientKey is the bucket a client address falls in.
+func clientKey(a netip.Addr) netip.Prefix {
+	a = a.Unmap().WithZone("")
+	bits := 32
+	if a.Is6() {
+		bits = 64
+	}
+	p, err := a.Prefix(bits)
+	if err != nil { // the zero Addr: one shared bucket
+		return netip.Prefix{}
+	}
+	return p
 }
 
 type bucket struct {
@@ -30,7 +45,7 @@ type bucket struct {
 }
 
 func newLimiter(perMinute int) *limiter {
-	return &limiter{perMinute: perMinute, every: rate.Limit(float64(perMinute) / 60), buckets: make(map[netip.Addr]*bucket)}
+	return &limiter{perMinute: perMinute, every: rate.Limit(float64(perMinute) / 60), buckets: make(map[netip.Prefix]*bucket)}
 }
 
 // verdict is the outcome of one request's check.
@@ -45,10 +60,11 @@ func (l *limiter) take(addr netip.Addr, now time.Time) verdict {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sweep(now)
-	b := l.buckets[addr]
+	key := clientKey(addr)
+	b := l.buckets[key]
 	if b == nil {
 		b = &bucket{lim: rate.NewLimiter(l.every, l.perMinute)}
-		l.buckets[addr] = b
+		l.buckets[key] = b
 	}
 	b.seen = now
 	v := verdict{allowed: b.lim.AllowN(now, 1)}
@@ -96,25 +112,38 @@ func clientAddr(r *http.Request, trusted []netip.Prefix) netip.Addr {
 	peer, err := netip.ParseAddrPort(r.RemoteAddr)
 	var addr netip.Addr
 	if err == nil {
-		addr = peer.Addr().Unmap()
-	} else if a, err := netip.ParseAddr(r.RemoteAddr); err == nil {
-		addr = a.Unmap()
+		addr = peer.Addr().Unmap().WithZone("")
+	} else if a, ok := parseHop(r.RemoteAddr); ok {
+		addr = a
 	}
 	if !isTrusted(addr, trusted) {
 		return addr
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
+		a, ok := parseHop(strings.TrimSpace(hops[i]))
+		if !ok {
 			break
 		}
-		a = a.Unmap()
 		if !isTrusted(a, trusted) {
 			return a
 		}
 	}
 	return addr
+}
+
+// parseHop reads one X-Forwarded-For entry: an address, or an address with
+// a port ("192.0.2.1:5678", "[2001:db8::1]:80"), without any zone.
+func parseHop(h string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(h)
+	if err != nil {
+		ap, err := netip.ParseAddrPort(h)
+		if err != nil {
+			return netip.Addr{}, false
+		}
+		a = ap.Addr()
+	}
+	return a.Unmap().WithZone(""), true
 }
 
 func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {

@@ -1,0 +1,74 @@
+package server
+
+import (
+	"net/http/httptest"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+func TestClientKeyGroupsAddresses(t *testing.T) {
+	same := [][2]string{
+		{"2001:db8:1:2::1", "2001:db8:1:2:ffff::9"}, // one /64
+		{"fe80::1%eth0", "fe80::1%eth1"},            // zones do not count
+		{"::ffff:192.0.2.1", "192.0.2.1"},           // 4-in-6 is IPv4
+	}
+	for _, p := range same {
+		if clientKey(netip.MustParseAddr(p[0])) != clientKey(netip.MustParseAddr(p[1])) {
+			t.Errorf("%s and %s got different buckets", p[0], p[1])
+		}
+	}
+	differ := [][2]string{{"2001:db8:1:2::1", "2001:db8:1:3::1"}, {"192.0.2.1", "192.0.2.2"}}
+	for _, p := range differ {
+		if clientKey(netip.MustParseAddr(p[0])) == clientKey(netip.MustParseAddr(p[1])) {
+			t.Errorf("%s and %s share a bucket", p[0], p[1])
+		}
+	}
+}
+
+func TestLimiterEmptiesAndRefills(t *testing.T) {
+	l := newLimiter(60) // one a second
+	now := time.Unix(1000, 0)
+	a := netip.MustParseAddr("192.0.2.1")
+	for i := range 60 {
+		if v := l.take(a, now); !v.allowed {
+			t.Fatalf("request %d refused", i)
+		}
+	}
+	v := l.take(a, now)
+	if v.allowed || v.remaining != 0 || v.retryAfter <= 0 || v.retryAfter > time.Second {
+		t.Fatalf("61st request: %+v", v)
+	}
+	if v := l.take(netip.MustParseAddr("192.0.2.2"), now); !v.allowed {
+		t.Fatal("another client was limited")
+	}
+	if v := l.take(a, now.Add(time.Second)); !v.allowed {
+		t.Fatal("a second later one request should be allowed again")
+	}
+}
+
+func TestClientAddrReadsForwardedForOnlyFromTrustedProxies(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	cases := []struct {
+		remote, xff, want string
+	}{
+		{"192.0.2.9:1234", "203.0.113.1", "192.0.2.9"},            // untrusted peer: header ignored
+		{"10.0.0.1:1234", "203.0.113.1", "203.0.113.1"},           // trusted peer
+		{"10.0.0.1:1234", "203.0.113.1, 10.0.0.2", "203.0.113.1"}, // right-most untrusted hop
+		{"10.0.0.1:1234", "198.51.100.7, 203.0.113.1", "203.0.113.1"},
+		{"10.0.0.1:1234", "203.0.113.1:5678", "203.0.113.1"}, // with a port
+		{"10.0.0.1:1234", "[2001:db8::1]:80", "2001:db8::1"},
+		{"10.0.0.1:1234", "garbage", "10.0.0.1"},
+		{"[fe80::1%eth0]:1234", "", "fe80::1"},
+	}
+	for _, c := range cases {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = c.remote
+		if c.xff != "" {
+			r.Header.Set("X-Forwarded-For", c.xff)
+		}
+		if got := clientAddr(r, trusted); got != netip.MustParseAddr(c.want) {
+			t.Errorf("remote %s, X-Forwarded-For %q: got %s, want %s", c.remote, c.xff, got, c.want)
+		}
+	}
+}
