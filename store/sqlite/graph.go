@@ -30,7 +30,8 @@ func scanUser(sc interface{ Scan(...any) error }, u *store.User) error {
 // loadGraph fills in the connections and users that views refer to, with
 // each user's background checks, person identities (and their connections)
 // and documents: six queries, whatever len(views) is.
-func loadGraph(ctx context.Context, q querier, views []store.IdentityView) error {
+// Only records of companyID are loaded, whatever the rows point at.
+func loadGraph(ctx context.Context, q querier, companyID int64, views []store.IdentityView) error {
 	if len(views) == 0 {
 		return nil
 	}
@@ -38,7 +39,7 @@ func loadGraph(ctx context.Context, q querier, views []store.IdentityView) error
 	for _, v := range views {
 		connIDs = append(connIDs, v.ConnectionID)
 	}
-	conns, err := loadConnections(ctx, q, connIDs)
+	conns, err := loadConnections(ctx, q, companyID, connIDs)
 	if err != nil {
 		return err
 	}
@@ -55,7 +56,7 @@ func loadGraph(ctx context.Context, q querier, views []store.IdentityView) error
 			}
 		}
 	}
-	users, err := loadUsers(ctx, q, userIDs)
+	users, err := loadUsers(ctx, q, companyID, userIDs)
 	if err != nil {
 		return err
 	}
@@ -82,12 +83,12 @@ func uniq(ids []int64) []int64 {
 	return slices.Compact(ids)
 }
 
-func loadConnections(ctx context.Context, q querier, ids []int64) (map[int64]*store.Connection, error) {
+func loadConnections(ctx context.Context, q querier, companyID int64, ids []int64) (map[int64]*store.Connection, error) {
 	out := make(map[int64]*store.Connection)
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := q.QueryContext(ctx, "SELECT "+connectionCols+" FROM connections WHERE id IN (SELECT value FROM json_each(?))", idList(uniq(ids)))
+	rows, err := q.QueryContext(ctx, "SELECT "+connectionCols+" FROM connections WHERE company_id = ? AND id IN (SELECT value FROM json_each(?))", companyID, idList(uniq(ids)))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: load connections: %w", err)
 	}
@@ -106,13 +107,13 @@ func loadConnections(ctx context.Context, q querier, ids []int64) (map[int64]*st
 }
 
 // loadUsers loads users with their nested records in five queries.
-func loadUsers(ctx context.Context, q querier, ids []int64) (map[int64]*store.User, error) {
+func loadUsers(ctx context.Context, q querier, companyID int64, ids []int64) (map[int64]*store.User, error) {
 	out := make(map[int64]*store.User)
 	if len(ids) == 0 {
 		return out, nil
 	}
 	list := idList(uniq(ids))
-	rows, err := q.QueryContext(ctx, "SELECT "+userCols+" FROM users WHERE id IN (SELECT value FROM json_each(?))", list)
+	rows, err := q.QueryContext(ctx, "SELECT "+userCols+" FROM users WHERE company_id = ? AND id IN (SELECT value FROM json_each(?))", companyID, list)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: load users: %w", err)
 	}
@@ -130,7 +131,7 @@ func loadUsers(ctx context.Context, q querier, ids []int64) (map[int64]*store.Us
 	if err := loadBackgroundChecks(ctx, q, list, out); err != nil {
 		return nil, err
 	}
-	if err := loadPersonIdentities(ctx, q, list, out); err != nil {
+	if err := loadPersonIdentities(ctx, q, companyID, list, out); err != nil {
 		return nil, err
 	}
 	return out, loadDocuments(ctx, q, list, out)
@@ -161,7 +162,7 @@ func loadBackgroundChecks(ctx context.Context, q querier, list string, users map
 	return nil
 }
 
-func loadPersonIdentities(ctx context.Context, q querier, list string, users map[int64]*store.User) error {
+func loadPersonIdentities(ctx context.Context, q querier, companyID int64, list string, users map[int64]*store.User) error {
 	rows, err := q.QueryContext(ctx, `SELECT id, user_id, connection_id, identity_id, username, connected_at, disconnected_at, has_mfa, has_idp,
 		secondary_email, first_name, last_name, started_at, separated_at, is_contractor, job_title, manager_id, manager_name
 		FROM person_identities WHERE user_id IN (SELECT value FROM json_each(?)) ORDER BY id`, list)
@@ -198,7 +199,7 @@ func loadPersonIdentities(ctx context.Context, q querier, list string, users map
 		return fmt.Errorf("sqlite: load person identities: %w", err)
 	}
 	rows.Close()
-	conns, err := loadConnections(ctx, q, connIDs)
+	conns, err := loadConnections(ctx, q, companyID, connIDs)
 	if err != nil {
 		return err
 	}

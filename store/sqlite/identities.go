@@ -86,7 +86,7 @@ func (s *Store) ListIdentities(ctx context.Context, q store.ListQuery) (store.Pa
 	defer func() { _ = tx.Rollback() }()
 
 	var page store.Page
-	countSQL := "SELECT count(*) FROM identities i JOIN connections c ON c.id = i.connection_id WHERE " + cond
+	countSQL := "SELECT count(*) FROM identities i JOIN connections c ON c.id = i.connection_id AND c.company_id = i.company_id WHERE " + cond
 	if err := tx.QueryRowContext(ctx, countSQL, args...).Scan(&page.Total); err != nil {
 		return store.Page{}, fmt.Errorf("sqlite: count identities: %w", err)
 	}
@@ -94,8 +94,8 @@ func (s *Store) ListIdentities(ctx context.Context, q store.ListQuery) (store.Pa
 		return page, nil
 	}
 	pageSQL := fmt.Sprintf(`SELECT %s FROM identities i
-		JOIN connections c ON c.id = i.connection_id
-		LEFT JOIN users u ON u.id = i.user_id
+		JOIN connections c ON c.id = i.connection_id AND c.company_id = i.company_id
+		LEFT JOIN users u ON u.id = i.user_id AND u.company_id = i.company_id
 		WHERE %s ORDER BY %s %s, i.id %s LIMIT ? OFFSET ?`, identityCols, cond, order, dir, dir)
 	rows, err := tx.QueryContext(ctx, pageSQL, append(args, q.Limit, (q.Page-1)*q.Limit)...)
 	if err != nil {
@@ -112,7 +112,7 @@ func (s *Store) ListIdentities(ctx context.Context, q store.ListQuery) (store.Pa
 	if err := rows.Err(); err != nil {
 		return store.Page{}, fmt.Errorf("sqlite: list identities: %w", err)
 	}
-	if err := loadGraph(ctx, tx, page.Items); err != nil {
+	if err := loadGraph(ctx, tx, q.CompanyID, page.Items); err != nil {
 		return store.Page{}, err
 	}
 	return page, nil
@@ -137,7 +137,7 @@ func getIdentity(ctx context.Context, q querier, companyID int64, family store.F
 		}
 		return store.IdentityView{}, fmt.Errorf("sqlite: get identity: %w", err)
 	}
-	if err := loadGraph(ctx, q, views); err != nil {
+	if err := loadGraph(ctx, q, companyID, views); err != nil {
 		return store.IdentityView{}, err
 	}
 	return views[0], nil

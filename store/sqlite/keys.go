@@ -76,7 +76,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, companyID int64) ([]store.APIKe
 		return nil, fmt.Errorf("sqlite: list api keys: %w", err)
 	}
 	defer rows.Close()
-	var out []store.APIKey
+	out := []store.APIKey{}
 	for rows.Next() {
 		var k store.APIKey
 		if err := rows.Scan(&k.ID, &k.CompanyID, &k.UserID, &k.Prefix, jsonCol{&k.Scopes}, jsonCol{&k.AllowedNets},

@@ -3,13 +3,18 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/identities-go/identities/store"
 )
 
-// Load bulk-inserts d into an empty database in one transaction.
+// Load bulk-inserts d into an empty database in one transaction. It refuses
+// a dataset whose records refer to another company's users or connections.
 func (s *Store) Load(ctx context.Context, d *store.Dataset) error {
+	if err := checkTenancy(d); err != nil {
+		return err
+	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM companies").Scan(&n); err != nil {
@@ -38,6 +43,42 @@ func (s *Store) Load(ctx context.Context, d *store.Dataset) error {
 		l.close()
 		return l.err
 	})
+}
+
+// ErrCrossTenant reports a dataset record that refers to another company's.
+var ErrCrossTenant = errors.New("sqlite: record refers to another company's")
+
+// checkTenancy verifies that every reference stays inside one company.
+func checkTenancy(d *store.Dataset) error {
+	userCompany := make(map[int64]int64, len(d.Users))
+	for _, u := range d.Users {
+		userCompany[u.ID] = u.CompanyID
+	}
+	connCompany := make(map[int64]int64, len(d.Connections))
+	for _, c := range d.Connections {
+		connCompany[c.ID] = c.CompanyID
+		if c.OwnerUserID != nil && userCompany[*c.OwnerUserID] != c.CompanyID {
+			return fmt.Errorf("%w user: connection %d, owner %d", ErrCrossTenant, c.ID, *c.OwnerUserID)
+		}
+	}
+	for _, u := range d.Users {
+		for _, p := range u.Identities {
+			if p.Connection != nil && connCompany[p.Connection.ID] != u.CompanyID {
+				return fmt.Errorf("%w connection: person identity %d, connection %d", ErrCrossTenant, p.ID, p.Connection.ID)
+			}
+		}
+	}
+	for _, it := range d.Identities {
+		if connCompany[it.ConnectionID] != it.CompanyID {
+			return fmt.Errorf("%w connection: identity %d, connection %d", ErrCrossTenant, it.ID, it.ConnectionID)
+		}
+		for _, u := range []*int64{it.UserID, it.DesignatorID} {
+			if u != nil && userCompany[*u] != it.CompanyID {
+				return fmt.Errorf("%w user: identity %d, user %d", ErrCrossTenant, it.ID, *u)
+			}
+		}
+	}
+	return nil
 }
 
 // loader prepares each statement once and keeps the first error.

@@ -54,7 +54,9 @@ func open(ctx context.Context, path string, openDB func(dsn string) (*sql.DB, er
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	dsn := "file:" + path + "?" + q.Encode()
+	// The path is escaped so that ? and # in it stay part of the file name.
+	file := "file:" + uriPath.Replace(path)
+	dsn := file + "?" + q.Encode()
 
 	write, err := openDB(dsn)
 	if err != nil {
@@ -70,7 +72,7 @@ func open(ctx context.Context, path string, openDB func(dsn string) (*sql.DB, er
 	}
 	q.Set("_txlock", "deferred")
 	q.Add("_pragma", "query_only(1)")
-	read, err := openDB("file:" + path + "?" + q.Encode())
+	read, err := openDB(file + "?" + q.Encode())
 	if err != nil {
 		_ = write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -81,6 +83,9 @@ func open(ctx context.Context, path string, openDB func(dsn string) (*sql.DB, er
 	s.read = read
 	return s, nil
 }
+
+// uriPath escapes what SQLite's URI filenames give a meaning to.
+var uriPath = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 
 // migrate applies the embedded migrations newer than PRAGMA user_version.
 func (s *Store) migrate(ctx context.Context) error {
