@@ -68,7 +68,11 @@ type Config struct {
 	// RatePerMinute bounds the request rate; default 240.
 	RatePerMinute int
 	// InfrastructureID and VersionControlID, when set, are the identities
-	// the write checks change and then restore.
+	// the write checks change and then restore, even when ctx is
+	// cancelled. Access flags already set and service accounts are left
+	// alone, their times being impossible to restore; connectedAt,
+	// disconnectedAt and updatedAt change. Best are identities without
+	// access flags that are not service accounts.
 	InfrastructureID, VersionControlID int64
 	// Logger receives progress; default discards.
 	Logger *slog.Logger
@@ -91,6 +95,31 @@ type checker struct {
 // write targets are set, exercises the three PUTs and restores what they
 // changed. It returns an error only when the run could not happen at all.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
+	c, err := newChecker(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { c.report.Duration = time.Since(c.report.Started) }()
+	for _, f := range Families {
+		if err := c.crawl(ctx, f); err != nil {
+			return c.report, err
+		}
+		if err := c.probe(ctx, f); err != nil {
+			return c.report, err
+		}
+	}
+	for i, id := range []int64{c.cfg.InfrastructureID, c.cfg.VersionControlID} {
+		if id != 0 {
+			if err := c.write(ctx, Families[i], id); err != nil {
+				return c.report, err
+			}
+		}
+	}
+	return c.report, nil
+}
+
+// newChecker fills in cfg's defaults.
+func newChecker(cfg Config) (*checker, error) {
 	base, err := url.Parse(strings.TrimSuffix(cfg.BaseURL, "/"))
 	if err != nil || base.Scheme == "" || base.Host == "" {
 		return nil, fmt.Errorf("conformance: base URL %q must be absolute", cfg.BaseURL)
@@ -112,28 +141,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	c := &checker{
+	return &checker{
 		cfg: cfg, base: base, v: cfg.Validator, log: cfg.Logger,
 		limiter: rate.NewLimiter(rate.Limit(float64(cfg.RatePerMinute)/60), max(1, cfg.RatePerMinute/60)),
 		report:  &Report{BaseURL: base.String(), Started: time.Now()},
-	}
-	for _, f := range Families {
-		if err := c.crawl(ctx, f); err != nil {
-			return c.report, err
-		}
-		if err := c.probe(ctx, f); err != nil {
-			return c.report, err
-		}
-	}
-	for i, id := range []int64{cfg.InfrastructureID, cfg.VersionControlID} {
-		if id != 0 {
-			if err := c.write(ctx, Families[i], id); err != nil {
-				return c.report, err
-			}
-		}
-	}
-	c.report.Duration = time.Since(c.report.Started)
-	return c.report, nil
+	}, nil
 }
 
 // exchange is one request and its answer.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,57 +13,238 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/identities-go/identities/client"
 	"github.com/identities-go/identities/conformance"
 	"github.com/identities-go/identities/gen"
 	"github.com/identities-go/identities/internal/testserver"
+	"github.com/identities-go/identities/seed"
 	"github.com/identities-go/identities/store"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func TestCheckOurServerHasNoViolationsAndWritesAreRestored(t *testing.T) {
+	t.Parallel()
 	e := testserver.Start(t, testserver.Options{})
-	infra := e.Identities(e.CompanyA, store.Infrastructure)
-	vcs := e.Identities(e.CompanyA, store.VersionControl)
+	restorable := func(it store.Identity) bool {
+		return it.AccessA == nil && it.AccessB == nil && it.ServiceAccountAt == nil
+	}
+	// One linked and one unlinked identity, so both ways of the connect
+	// check run.
+	infra := pick(t, e, store.Infrastructure, func(it store.Identity) bool { return restorable(it) && it.UserID != nil })
+	vcs := pick(t, e, store.VersionControl, func(it store.Identity) bool { return restorable(it) && it.UserID == nil })
 	before := snapshot(t, e)
 
-	report, err := conformance.Run(context.Background(), conformance.Config{
-		BaseURL: e.URL, Token: e.Keys.ReadWrite, RatePerMinute: 1 << 20, MaxPages: 5,
-		InfrastructureID: infra[3], VersionControlID: vcs[5], Logger: quiet(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if report.Failed() {
-		var b strings.Builder
-		_ = report.WriteText(&b)
-		t.Fatalf("violations against our own server:\n%s", b.String())
-	}
+	report := passWrites(t, e, 5, infra, vcs)
 	ops := map[string]int{}
 	for _, c := range report.Checks {
 		ops[c.Operation]++
 		if strings.Contains(c.Request, e.Keys.ReadWrite) {
 			t.Fatal("the token appears in the report")
 		}
+		if strings.Contains(c.Name, "skipped") {
+			t.Errorf("identities without flags that are not service accounts: %q", c.Name)
+		}
 	}
 	if len(ops) != 8 {
 		t.Fatalf("checked %d operations, want all 8: %v", len(ops), ops)
 	}
-
-	after := snapshot(t, e)
-	for _, id := range []int64{infra[3], vcs[5]} {
-		b, a := before[id], after[id]
-		for _, field := range []string{"adminAccess", "dbAccess", "writeAccess", "pushProductionCodeAccess", "serviceAccountReason", "user"} {
-			if !sameJSON(b[field], a[field]) {
-				t.Errorf("identity %d: %s was %v, is %v after --write", id, field, b[field], a[field])
-			}
-		}
-		if (b["serviceAccount"] == nil) != (a["serviceAccount"] == nil) {
-			t.Errorf("identity %d: service account state not restored", id)
+	for _, name := range []string{"toggle INFRASTRUCTURE_DB_ACCESS on", "toggle VERSION_CONTROL_PUSH_PROD_CODE_ACCESS on", "mark as service account", "unlink", "link a user", notRestorable} {
+		if !hasCheck(report, name) {
+			t.Errorf("no check %q:\n%s", name, text(report))
 		}
 	}
+	sameButUnrestorable(t, before, snapshot(t, e), infra, vcs)
+}
+
+// passWrites runs the checker with write targets against e and fails
+// unless it passes.
+func passWrites(t *testing.T, e *testserver.Env, maxPages int, infra, vcs int64) *conformance.Report {
+	t.Helper()
+	report, err := conformance.Run(context.Background(), conformance.Config{
+		BaseURL: e.URL, Token: e.Keys.ReadWrite, RatePerMinute: 1 << 20, MaxPages: maxPages,
+		InfrastructureID: infra, VersionControlID: vcs, Logger: quiet(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Failed() {
+		t.Fatalf("violations against our own server:\n%s", text(report))
+	}
+	return report
+}
+
+// notRestorable is the note the write checks leave in the report.
+const notRestorable = "note: connectedAt/disconnectedAt and updatedAt are set by the API and cannot be restored"
+
+// TestWriteSkipsWhatCannotBeRestored: a set access flag and a service
+// account are left alone (toggling or re-marking would change their times
+// and the designator), with a check saying why.
+func TestWriteSkipsWhatCannotBeRestored(t *testing.T) {
+	t.Parallel()
+	// 120 identities a family, so company A has such identities of both.
+	e := testserver.Start(t, testserver.Options{Seed: &seed.Options{Companies: 3, Identities: 120, Seed: 7}})
+	unrestorable := func(it store.Identity) bool {
+		return it.AccessA != nil && it.ServiceAccountAt != nil && it.DesignatorID != nil && *it.DesignatorID != e.UserA
+	}
+	infra := pick(t, e, store.Infrastructure, unrestorable)
+	vcs := pick(t, e, store.VersionControl, unrestorable)
+	before := snapshot(t, e)
+
+	report := passWrites(t, e, 1, infra, vcs)
+	for name, want := range map[string]int{
+		"toggle INFRASTRUCTURE_ADMIN_ACCESS skipped": 1, "toggle VERSION_CONTROL_WRITE_ACCESS skipped": 1,
+		"service account skipped": 2, notRestorable: 2, // one per family
+	} {
+		n := 0
+		for _, c := range report.Checks {
+			if strings.HasPrefix(c.Name, name) {
+				n++
+			}
+		}
+		if n != want {
+			t.Errorf("%d checks %q, want %d:\n%s", n, name, want, text(report))
+		}
+	}
+	sameButUnrestorable(t, before, snapshot(t, e), infra, vcs)
+}
+
+// TestWriteRestoresWhenInterrupted: cancelling the run right after its
+// first change still restores the identity.
+func TestWriteRestoresWhenInterrupted(t *testing.T) {
+	t.Parallel()
+	e := testserver.Start(t, testserver.Options{})
+	restorable := func(it store.Identity) bool {
+		return it.AccessA == nil && it.AccessB == nil && it.ServiceAccountAt == nil
+	}
+	infra := pick(t, e, store.Infrastructure, restorable)
+	before := snapshot(t, e)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var puts []string
+	rt := roundTripper(func(r *http.Request) (*http.Response, error) {
+		resp, err := http.DefaultTransport.RoundTrip(r)
+		if err == nil && r.Method == http.MethodPut && resp.StatusCode == http.StatusOK {
+			puts = append(puts, r.URL.Path)
+			if len(puts) == 1 {
+				cancel() // Ctrl-C right after the first change
+			}
+		}
+		return resp, err
+	})
+	_, err := conformance.Run(ctx, conformance.Config{
+		BaseURL: e.URL, Token: e.Keys.ReadWrite, RatePerMinute: 1 << 20, MaxPages: 1,
+		InfrastructureID: infra, Logger: quiet(), HTTPClient: &http.Client{Transport: rt},
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("run: %v, want it cancelled", err)
+	}
+	if len(puts) != 2 {
+		t.Fatalf("successful PUTs %v, want the change and its undo", puts)
+	}
+	sameButUnrestorable(t, before, snapshot(t, e), infra)
+}
+
+// TestWriteReportsAListThatHidesTheChange: a server whose list never shows
+// dbAccess fails read-your-writes, and the report says so on the PUT.
+func TestWriteReportsAListThatHidesTheChange(t *testing.T) {
+	t.Parallel()
+	e := testserver.Start(t, testserver.Options{})
+	e.Server.Config.Handler = editLists(e.Server.Config.Handler, func(items []map[string]any) {
+		for _, it := range items {
+			if _, ok := it["dbAccess"]; ok {
+				it["dbAccess"] = nil
+			}
+		}
+	})
+	infra := pick(t, e, store.Infrastructure, func(it store.Identity) bool { return it.AccessB == nil })
+	report, err := conformance.Run(context.Background(), conformance.Config{
+		BaseURL: e.URL, Token: e.Keys.ReadWrite, RatePerMinute: 1 << 20, MaxPages: 1,
+		InfrastructureID: infra, Logger: quiet(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []string
+	for _, c := range report.Checks {
+		for _, v := range c.Violations {
+			if v.Path == "/dbAccess" {
+				found = append(found, c.Name+": "+v.Reason)
+			}
+		}
+	}
+	if want := "toggle INFRASTRUCTURE_DB_ACCESS on: after toggle INFRASTRUCTURE_DB_ACCESS on the list does not show the change (read-your-writes)"; len(found) != 1 || found[0] != want {
+		t.Fatalf("dbAccess violations %q, want [%q]:\n%s", found, want, text(report))
+	}
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// pick returns the first identity of company A of the family that ok accepts.
+func pick(t *testing.T, e *testserver.Env, family store.Family, ok func(store.Identity) bool) int64 {
+	t.Helper()
+	for _, it := range e.Data.Identities {
+		if it.CompanyID == e.CompanyA && it.Family == family && ok(it) {
+			return it.ID
+		}
+	}
+	t.Fatalf("the seed has no %v identity of company A that fits", family)
+	return 0
+}
+
+// sameButUnrestorable fails unless each identity reads back as before in
+// every field but those the API sets itself.
+func sameButUnrestorable(t *testing.T, before, after map[int64]map[string]any, ids ...int64) {
+	t.Helper()
+	for _, id := range ids {
+		b, a := before[id], after[id]
+		if b == nil || a == nil {
+			t.Fatalf("identity %d is not listed", id)
+		}
+		for k := range a {
+			if _, ok := b[k]; !ok {
+				t.Errorf("identity %d: %s appeared", id, k)
+			}
+		}
+		for k, v := range b {
+			switch k {
+			case "updatedAt", "connectedAt", "disconnectedAt":
+				continue
+			}
+			if !sameJSON(v, a[k]) {
+				t.Errorf("identity %d: %s was %s, is %s", id, k, js(v), js(a[k]))
+			}
+		}
+	}
+}
+
+// js shows a value briefly: a nested record by its id.
+func js(v any) string {
+	if m, ok := v.(map[string]any); ok && m["id"] != nil {
+		return fmt.Sprintf("{id: %v …}", m["id"])
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func text(r *conformance.Report) string {
+	var b strings.Builder
+	_ = r.WriteText(&b)
+	return b.String()
+}
+
+func hasCheck(r *conformance.Report, name string) bool {
+	for _, c := range r.Checks {
+		if c.Name == name && c.Passed() {
+			return true
+		}
+	}
+	return false
 }
 
 // snapshot reads every identity of company A through the API.
@@ -145,19 +327,33 @@ func brokenServer(t *testing.T) *testserver.Env {
 			writeJSON(w, 503, map[string]any{"statusCode": 503, "code": "SERVICE_UNAVAILABLE", "message": "down", "requestId": "x"})
 			return
 		}
+		editLists(real, func(items []map[string]any) {
+			if strings.HasSuffix(path, "/infrastructure") {
+				items[0]["id"] = fmt.Sprint(items[0]["id"])
+			} else {
+				delete(items[0], "hasMfa")
+			}
+		}).ServeHTTP(w, r)
+	})
+	return e
+}
+
+// editLists serves what real does, but passes the items of each non-empty
+// page of a list through edit first.
+func editLists(real http.Handler, edit func(items []map[string]any)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := httptest.NewRecorder()
 		real.ServeHTTP(rec, r)
 		body := rec.Body.Bytes()
 		if r.Method == http.MethodGet && rec.Code == 200 {
 			var page map[string]any
 			if json.Unmarshal(body, &page) == nil {
-				if items, _ := page["data"].([]any); len(items) > 0 {
-					first := items[0].(map[string]any)
-					if strings.HasSuffix(path, "/infrastructure") {
-						first["id"] = fmt.Sprint(first["id"])
-					} else {
-						delete(first, "hasMfa")
+				if raw, _ := page["data"].([]any); len(raw) > 0 {
+					items := make([]map[string]any, len(raw))
+					for i, x := range raw {
+						items[i] = x.(map[string]any)
 					}
+					edit(items)
 					body, _ = json.Marshal(page)
 				}
 			}
@@ -169,7 +365,6 @@ func brokenServer(t *testing.T) *testserver.Env {
 		w.WriteHeader(rec.Code)
 		w.Write(body)
 	})
-	return e
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -179,6 +374,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func TestCheckFindsEveryPlantedFault(t *testing.T) {
+	t.Parallel()
 	e := brokenServer(t)
 	report, err := conformance.Run(context.Background(), conformance.Config{BaseURL: e.URL, Token: e.Keys.ReadWrite, RatePerMinute: 1 << 20, MaxPages: 2, Logger: quiet()})
 	if err != nil {
@@ -227,6 +423,7 @@ func reported(checks []conformance.Check, f fault) bool {
 }
 
 func TestProxyForwardsBytesUnchangedAndRecordsEachViolationOnce(t *testing.T) {
+	t.Parallel()
 	e := brokenServer(t)
 	proxy, err := conformance.NewProxy(conformance.ProxyConfig{Upstream: e.URL, Logger: quiet()})
 	if err != nil {
@@ -308,18 +505,12 @@ func TestProxyForwardsBytesUnchangedAndRecordsEachViolationOnce(t *testing.T) {
 }
 
 func TestProxyStreamsLargeBodies(t *testing.T) {
+	t.Parallel()
 	big := bytes.Repeat([]byte("x"), 3<<20)
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	proxy, front := proxyTo(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(big)
-	}))
-	defer up.Close()
-	proxy, err := conformance.NewProxy(conformance.ProxyConfig{Upstream: up.URL + "/public", MaxCapture: 1 << 20, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	front := httptest.NewServer(proxy)
-	defer front.Close()
+	}), conformance.ProxyConfig{MaxCapture: 1 << 20})
 	resp, err := http.Get(front.URL + "/user-identities/infrastructure")
 	if err != nil {
 		t.Fatal(err)
@@ -340,6 +531,7 @@ func TestProxyStreamsLargeBodies(t *testing.T) {
 }
 
 func TestRunRejectsRelativeBaseURL(t *testing.T) {
+	t.Parallel()
 	if _, err := conformance.Run(context.Background(), conformance.Config{BaseURL: "/public"}); err == nil {
 		t.Fatal("relative base URL accepted")
 	}
@@ -347,4 +539,224 @@ func TestRunRejectsRelativeBaseURL(t *testing.T) {
 		t.Fatal("relative upstream accepted")
 	}
 	_ = url.Values{}
+}
+
+// TestProxyPassesForwardingHeadersOn: the client's X-Forwarded-* and
+// Forwarded reach the upstream as sent, and the proxy adds none.
+func TestProxyPassesForwardingHeadersOn(t *testing.T) {
+	t.Parallel()
+	seen := make(chan http.Header, 2)
+	_, front := proxyTo(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- r.Header.Clone()
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"statusCode": 401, "code": "UNAUTHORIZED", "message": "no", "requestId": "x"})
+	}), conformance.ProxyConfig{})
+
+	sent := http.Header{
+		"X-Forwarded-For":   {"203.0.113.7, 198.51.100.2"},
+		"X-Forwarded-Host":  {"api.example.com"},
+		"X-Forwarded-Proto": {"https"},
+		"Forwarded":         {"for=203.0.113.7;proto=https", "for=198.51.100.2"},
+	}
+	for _, h := range []http.Header{sent, {}} {
+		req, _ := http.NewRequest(http.MethodGet, front.URL+"/user-identities/infrastructure", nil)
+		for k, v := range h {
+			req.Header[k] = v
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		got := <-seen
+		for _, k := range []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Forwarded"} {
+			if !sameJSON(got[k], h[k]) {
+				t.Errorf("sent %s %q, upstream saw %q", k, h[k], got[k])
+			}
+		}
+	}
+}
+
+// proxyTo starts an upstream serving h under /public and a proxy to it
+// configured by cfg, with its front server; all are closed with t.
+func proxyTo(t *testing.T, h http.Handler, cfg conformance.ProxyConfig) (*conformance.Proxy, *httptest.Server) {
+	t.Helper()
+	up := httptest.NewServer(h)
+	t.Cleanup(up.Close)
+	cfg.Upstream, cfg.Logger = up.URL+"/public", quiet()
+	proxy, err := conformance.NewProxy(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := httptest.NewServer(proxy)
+	t.Cleanup(front.Close)
+	return proxy, front
+}
+
+// flakyBody yields its parts, failing once between the first and the rest.
+type flakyBody struct {
+	parts  [][]byte
+	failed bool
+}
+
+func (b *flakyBody) Read(p []byte) (int, error) {
+	if len(b.parts) == 0 {
+		return 0, io.EOF
+	}
+	if len(b.parts) == 1 && !b.failed {
+		b.failed = true
+		return 0, errors.New("connection hiccup")
+	}
+	n := copy(p, b.parts[0])
+	if b.parts[0] = b.parts[0][n:]; len(b.parts[0]) == 0 {
+		b.parts = b.parts[1:]
+	}
+	return n, nil
+}
+
+// TestProxyForwardsTheWholeBodyWhenCaptureFails: a request body whose
+// reading fails part-way reaches the upstream whole, and is neither
+// validated (it was not captured whole) nor reported as missing.
+func TestProxyForwardsTheWholeBodyWhenCaptureFails(t *testing.T) {
+	t.Parallel()
+	received := make(chan string, 2)
+	proxy, _ := proxyTo(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		received <- string(b)
+		writeJSON(w, http.StatusNotFound, map[string]any{"statusCode": 404, "code": "NOT_FOUND", "message": "no", "requestId": "x"})
+	}), conformance.ProxyConfig{})
+	send := func(body io.Reader) {
+		req := httptest.NewRequest(http.MethodPut, "/user-identities/infrastructure/1/toggle", body)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer x")
+		proxy.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	send(&flakyBody{parts: [][]byte{[]byte(`{"toggle": `), []byte(`true}`)}})
+	if got := <-received; got != `{"toggle": true}` {
+		t.Fatalf("upstream got %q", got)
+	}
+	s := proxy.Summary()
+	if len(s.Violations) != 0 || s.Unchecked != 1 {
+		t.Fatalf("violations %v, unchecked %d; want none and 1", s.Violations, s.Unchecked)
+	}
+	// A body read whole is still validated.
+	send(strings.NewReader(`{"toggle": "yes"}`))
+	<-received
+	if s := proxy.Summary(); len(s.Violations) != 1 || s.Violations[0].Direction != "request" {
+		t.Fatalf("a malformed body: violations %v", s.Violations)
+	}
+}
+
+// TestProxyDoesNotHoldLargeUploads: a request body larger than
+// MaxRequestCapture (default 1 MiB) starts reaching the upstream before
+// the client has sent it all, and is counted as unchecked.
+func TestProxyDoesNotHoldLargeUploads(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{})
+	received := make(chan int64, 1)
+	proxy, front := proxyTo(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var first [1]byte
+		n, _ := io.ReadFull(r.Body, first[:])
+		close(started)
+		rest, _ := io.Copy(io.Discard, r.Body)
+		received <- int64(n) + rest
+		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"statusCode": 413, "code": "PAYLOAD_TOO_LARGE", "message": "no", "requestId": "x"})
+	}), conformance.ProxyConfig{})
+
+	pr, pw := io.Pipe()
+	chunk := bytes.Repeat([]byte("x"), 64<<10)
+	const head = 17 // chunks sent before the upstream must have started: just over 1 MiB
+	go func() {
+		for range head {
+			if _, err := pw.Write(chunk); err != nil {
+				return
+			}
+		}
+		select {
+		case <-started:
+			pw.Write(chunk)
+			pw.Close()
+		case <-time.After(10 * time.Second):
+			pw.CloseWithError(errors.New("the proxy holds the upload"))
+		}
+	}()
+	req, _ := http.NewRequest(http.MethodPut, front.URL+"/user-identities/infrastructure/1/toggle", pr)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	select {
+	case n := <-received:
+		if want := int64((head + 1) * len(chunk)); n != want {
+			t.Fatalf("upstream got %d bytes, want %d", n, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the upload never reached the upstream whole")
+	}
+	s := proxy.Summary()
+	for _, v := range s.Violations {
+		if v.Direction == "request" {
+			t.Errorf("an unread body was validated: %+v", v)
+		}
+	}
+	if s.Unchecked != 1 {
+		t.Errorf("unchecked %d, want 1", s.Unchecked)
+	}
+}
+
+// TestReportsNameWhatFailed: a check that could not be sent fails in JUnit
+// with its error (not "0 violations"), and a skip shows no status.
+func TestReportsNameWhatFailed(t *testing.T) {
+	t.Parallel()
+	r := &conformance.Report{BaseURL: "http://x/public", Checks: []conformance.Check{
+		{Operation: "listInfrastructureIdentities", Name: "page 1", Request: "GET http://x/public/user-identities/infrastructure", Error: "connection refused"},
+		{Operation: "setInfrastructureServiceAccount", Name: "service account skipped: the identity is one", Request: "-"},
+	}}
+	var junit, txt strings.Builder
+	if err := r.WriteJUnit(&junit); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(junit.String(), `message="error: connection refused"`) {
+		t.Errorf("junit:\n%s", junit.String())
+	}
+	if err := r.WriteText(&txt); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(txt.String(), "  ok   service account skipped: the identity is one\n") {
+		t.Errorf("text:\n%s", txt.String())
+	}
+}
+
+// TestCheckReportsAFailedSearchOnce: a q search the server refuses is one
+// violation (its status), not also "found nothing".
+func TestCheckReportsAFailedSearchOnce(t *testing.T) {
+	t.Parallel()
+	e := testserver.Start(t, testserver.Options{})
+	real := e.Server.Config.Handler
+	e.Server.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("q") {
+			writeJSON(w, http.StatusInternalServerError, map[string]any{"statusCode": 500, "code": "INTERNAL_ERROR", "message": "down", "requestId": "x"})
+			return
+		}
+		real.ServeHTTP(w, r)
+	})
+	report, err := conformance.Run(context.Background(), conformance.Config{BaseURL: e.URL, Token: e.Keys.ReadWrite, RatePerMinute: 1 << 20, MaxPages: 1, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range report.Checks {
+		if strings.HasPrefix(c.Name, "q=") {
+			n++
+			if len(c.Violations) != 1 || !strings.Contains(c.Violations[0].Reason, "expected status 200, got 500") {
+				t.Errorf("%s: %+v", c.Name, c.Violations)
+			}
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d q checks, want one per family", n)
+	}
 }

@@ -65,7 +65,9 @@ func (c *checker) crawl(ctx context.Context, f Family) error {
 		if err != nil {
 			return err
 		}
-		c.checkQ(ex, sample)
+		if ex.status == http.StatusOK { // any other answer is already reported
+			c.checkQ(ex, sample)
+		}
 	}
 	return nil
 }

@@ -26,9 +26,14 @@ type ProxyConfig struct {
 	Upstream string
 	// Validator defaults to the embedded document served under Upstream's path.
 	Validator *contract.Validator
-	// MaxCapture bounds how much of one body is kept for validation;
-	// larger bodies are forwarded whole but not validated. Default 16 MiB.
+	// MaxCapture bounds how much of one response body is kept for
+	// validation; larger bodies are forwarded whole but not validated.
+	// Default 16 MiB.
 	MaxCapture int64
+	// MaxRequestCapture bounds how much of one request body is read before
+	// the request is forwarded; larger bodies are forwarded whole but not
+	// validated. Default 1 MiB (the API refuses bodies over 512 KiB).
+	MaxRequestCapture int64
 	// Transport defaults to http.DefaultTransport.
 	Transport http.RoundTripper
 	// Logger receives each violation; default slog.Default().
@@ -53,7 +58,7 @@ type Summary struct {
 	Exchanges   int            `json:"exchanges"`
 	Violations  []Record       `json:"violations"`
 	ByOperation map[string]int `json:"violationsByOperation"`
-	Unchecked   int            `json:"unchecked"` // bodies too large to validate
+	Unchecked   int            `json:"unchecked"` // bodies not validated: too large, or not read whole
 }
 
 // Proxy forwards traffic unchanged to the upstream and validates each
@@ -73,9 +78,16 @@ type captureKey struct{}
 
 // captured is the request body as sent, kept for validation.
 type captured struct {
-	body      []byte
-	truncated bool
+	body []byte
+	// complete is false when body is only the head of what was sent: the
+	// body was larger than MaxRequestCapture, or reading it failed.
+	complete bool
 }
+
+// forwardingHeaders are the headers httputil.ReverseProxy drops before
+// calling Rewrite. The proxy is transparent: it passes the client's on
+// unchanged and adds no hop of its own.
+var forwardingHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"}
 
 // NewProxy builds a Proxy.
 func NewProxy(cfg ProxyConfig) (*Proxy, error) {
@@ -90,6 +102,9 @@ func NewProxy(cfg ProxyConfig) (*Proxy, error) {
 	}
 	if cfg.MaxCapture <= 0 {
 		cfg.MaxCapture = 16 << 20
+	}
+	if cfg.MaxRequestCapture <= 0 {
+		cfg.MaxRequestCapture = 1 << 20
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -117,22 +132,34 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.rp.ServeHTTP(w, r)
 }
 
-// rewrite points the request at the upstream, keeping the inbound body
-// byte for byte and a copy of it for validation.
+// rewrite points the request at the upstream, keeping the client's
+// forwarding headers, the inbound body byte for byte and a copy of its head
+// for validation.
 func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	pr.SetURL(p.upstream)
 	pr.Out.Host = p.upstream.Host
-	c := &captured{}
-	if pr.In.Body != nil && pr.In.Body != http.NoBody {
-		head, err := io.ReadAll(io.LimitReader(pr.In.Body, p.cfg.MaxCapture+1))
-		if err == nil {
-			c.body = head
-			c.truncated = int64(len(head)) > p.cfg.MaxCapture
-			pr.Out.Body = struct {
-				io.Reader
-				io.Closer
-			}{io.MultiReader(bytes.NewReader(head), pr.In.Body), pr.In.Body}
+	hop := map[string]bool{} // named by Connection, so ReverseProxy dropped them anyway
+	for _, v := range pr.In.Header.Values("Connection") {
+		for _, name := range strings.Split(v, ",") {
+			hop[http.CanonicalHeaderKey(strings.TrimSpace(name))] = true
 		}
+	}
+	for _, h := range forwardingHeaders {
+		if v := pr.In.Header.Values(h); len(v) > 0 && !hop[h] {
+			pr.Out.Header[h] = append([]string(nil), v...)
+		}
+	}
+	c := &captured{complete: true}
+	if pr.In.Body != nil && pr.In.Body != http.NoBody {
+		// Whatever happens reading the head, the upstream gets the head
+		// and then the rest, as the client sent them.
+		head, err := io.ReadAll(io.LimitReader(pr.In.Body, p.cfg.MaxRequestCapture+1))
+		c.body = head
+		c.complete = err == nil && int64(len(head)) <= p.cfg.MaxRequestCapture
+		pr.Out.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(head), pr.In.Body), pr.In.Body}
 	}
 	pr.Out = pr.Out.WithContext(context.WithValue(pr.Out.Context(), captureKey{}, c))
 }
@@ -143,7 +170,7 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	req := resp.Request
 	c, _ := req.Context().Value(captureKey{}).(*captured)
 	if c == nil {
-		c = &captured{}
+		c = &captured{complete: true}
 	}
 	vreq := req.Clone(context.WithoutCancel(req.Context()))
 	vreq.Body = io.NopCloser(bytes.NewReader(c.body))
@@ -152,7 +179,9 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 		p.record(Record{Direction: "request", Method: req.Method, Path: req.URL.Path, Status: resp.StatusCode, Reason: "no operation of the document serves this request: " + err.Error()})
 		return nil
 	}
-	if !c.truncated {
+	if !c.complete {
+		p.unchecked()
+	} else {
 		var re *contract.RequestError
 		if err := p.v.ValidateRequest(vreq.Context(), vreq, route); errors.As(err, &re) {
 			for _, f := range re.Fields {
@@ -166,9 +195,7 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	vreq.Body = io.NopCloser(bytes.NewReader(c.body))
 	resp.Body = &teeBody{src: resp.Body, max: p.cfg.MaxCapture, done: func(body []byte, complete bool) {
 		if !complete {
-			p.mu.Lock()
-			p.summary.Unchecked++
-			p.mu.Unlock()
+			p.unchecked()
 			return
 		}
 		err := p.v.ValidateResponse(vreq.Context(), vreq, route, resp.StatusCode, resp.Header, body)
@@ -177,6 +204,13 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 		}
 	}}
 	return nil
+}
+
+// unchecked counts a body not validated.
+func (p *Proxy) unchecked() {
+	p.mu.Lock()
+	p.summary.Unchecked++
+	p.mu.Unlock()
 }
 
 func (p *Proxy) record(r Record) {

@@ -97,7 +97,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "\n%s: %d/%d passed\n", op, passed, len(groups[op]))
 		for _, c := range groups[op] {
 			if c.Passed() {
-				fmt.Fprintf(&b, "  ok   %s (%d)\n", c.Name, c.Status)
+				if c.Status == 0 { // a skip or a note: no request was sent
+					fmt.Fprintf(&b, "  ok   %s\n", c.Name)
+				} else {
+					fmt.Fprintf(&b, "  ok   %s (%d)\n", c.Name, c.Status)
+				}
 				continue
 			}
 			fmt.Fprintf(&b, "  FAIL %s\n       %s -> %d\n", c.Name, c.Request, c.Status)
@@ -177,7 +181,11 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 				for _, v := range c.Violations {
 					fmt.Fprintf(&text, "%s: %s\n", v.Path, v.Reason)
 				}
-				jc.Failure = &junitFailure{Message: fmt.Sprintf("%d violations", len(c.Violations)), Text: text.String()}
+				msg := fmt.Sprintf("%d violations", len(c.Violations))
+				if c.Error != "" {
+					msg = "error: " + c.Error
+				}
+				jc.Failure = &junitFailure{Message: msg, Text: text.String()}
 				s.Failures++
 			}
 			s.Cases = append(s.Cases, jc)
