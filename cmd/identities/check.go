@@ -42,7 +42,7 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	baseURL := fs.String("base-url", "", "the API's base URL, base path included, e.g. https://public-api.drata.com/public (required)")
 	token := fs.String("token", "", "API key (default: $DRATA_API_TOKEN)")
 	specPath := fs.String("spec", "", "OpenAPI document to check against (default: the embedded one)")
-	write := fs.Bool("write", false, "also exercise the three PUTs on the given identities, restoring them afterwards")
+	write := fs.Bool("write", false, "also exercise the three PUTs on the given identities and restore them (the timestamps the API sets itself excepted)")
 	infraID := fs.Int64("infrastructure-id", 0, "with --write: the infrastructure identity to change and restore")
 	vcsID := fs.Int64("version-control-id", 0, "with --write: the version control identity to change and restore")
 	format := fs.String("format", "text", "report format: text, json or junit")
@@ -79,14 +79,11 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *write {
 		cfg.InfrastructureID, cfg.VersionControlID = *infraID, *vcsID
 	}
-	report, err := conformance.Run(ctx, cfg)
-	if err != nil {
-		var ne net.Error
-		if errors.As(err, &ne) {
-			return &exitError{code: exitNetwork, err: err}
-		}
-		return err
+	report, runErr := conformance.Run(ctx, cfg)
+	if runErr != nil && report == nil {
+		return runErr
 	}
+	// An interrupted run still reports what it did, restores included.
 	switch *format {
 	case "json":
 		err = report.WriteJSON(stdout)
@@ -94,6 +91,13 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		err = report.WriteJUnit(stdout)
 	default:
 		err = report.WriteText(stdout)
+	}
+	if runErr != nil {
+		var ne net.Error
+		if errors.As(runErr, &ne) {
+			return &exitError{code: exitNetwork, err: runErr}
+		}
+		return runErr
 	}
 	if err != nil {
 		return err
