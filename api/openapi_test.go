@@ -14,7 +14,8 @@ import (
 )
 
 // This file checks api/openapi.yaml against the API reference (the seed
-// renderings in shared/seeds, of which 000 is the newest and wins). Every
+// renderings 000_4757b6ba49dda8ea.txt, the newest, which wins, and the older
+// 001_53d0f28b8e9f4d38.txt, 002_ba2492ef29dff9b8.txt, 003_abe19a5b34cbf9b7.txt). Every
 // expected value below is written out literally, copied from the seeds or,
 // where the document deliberately deviates from them, from the deviation
 // its description lists. Nothing is read back from the document itself, so
