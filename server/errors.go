@@ -35,6 +35,7 @@ var (
 	errMediaType    = &apiError{status: http.StatusUnsupportedMediaType, code: gen.ErrorCodeUNSUPPORTEDMEDIATYPE, message: "request body must be application/json"}
 	errRateLimited  = &apiError{status: http.StatusTooManyRequests, code: gen.ErrorCodeRATELIMITED, message: "too many requests; retry after the time in Retry-After"}
 	errNoRoute      = &apiError{status: http.StatusNotFound, code: gen.ErrorCodeNOTFOUND, message: "no such resource"}
+	errMethod       = &apiError{status: http.StatusMethodNotAllowed, code: gen.ErrorCodeMETHODNOTALLOWED, message: "method not allowed; see the Allow header"}
 	errNotReady     = &apiError{status: http.StatusServiceUnavailable, code: gen.ErrorCodeSERVICEUNAVAILABLE, message: "not ready"}
 )
 

@@ -160,7 +160,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		writeError(w, r, &apiError{status: http.StatusMethodNotAllowed, code: "METHOD_NOT_ALLOWED", message: "method not allowed"})
+		writeError(w, r, errMethod)
 		return
 	case err != nil:
 		writeError(w, r, errNoRoute)
