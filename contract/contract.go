@@ -6,6 +6,7 @@ package contract
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -185,10 +186,21 @@ func (e *RequestError) Error() string {
 	return b.String()
 }
 
-// ValidateRequest checks the parameters and body of r against route. The body
-// is read and put back, so handlers can read it again. Security requirements
-// are not checked here: authentication is the caller's job.
+// ValidateRequest checks the parameters and body of r against route; a body
+// must be exactly one JSON value. The body is read and put back, so handlers
+// can read it again. Security requirements are not checked here:
+// authentication is the caller's job.
 func (v *Validator) ValidateRequest(ctx context.Context, r *http.Request, route *Route) error {
+	if route.HasRequestBody() && r.Body != nil && r.Body != http.NoBody {
+		body, err := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if err != nil {
+			return fmt.Errorf("contract: read request body: %w", err)
+		}
+		if trailingData(body) {
+			return &RequestError{Operation: route.OperationID(), Fields: []FieldError{{Location: "body", Message: "unexpected data after the JSON value"}}}
+		}
+	}
 	input := &openapi3filter.RequestValidationInput{
 		Request:    r,
 		PathParams: route.pathParams,
@@ -210,6 +222,18 @@ func (v *Validator) ValidateRequest(ctx context.Context, r *http.Request, route 
 		out.Fields = append(out.Fields, FieldError{Field: "", Location: "body", Message: "malformed request"})
 	}
 	return out
+}
+
+// trailingData reports whether a body holds a JSON value followed by more
+// than white space. Bodies that are not JSON at all are left to validation.
+func trailingData(body []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var v json.RawMessage
+	if dec.Decode(&v) != nil {
+		return false
+	}
+	_, err := dec.Token()
+	return !errors.Is(err, io.EOF)
 }
 
 func collectRequestErrors(err error, out *RequestError) {

@@ -1,7 +1,11 @@
 package contract
 
 import (
+	"context"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -46,5 +50,23 @@ func TestDateTimeMatchesTheDefaultValidator(t *testing.T) {
 			b = append(b[:i+1], b[i:]...)
 		}
 		check(string(b))
+	}
+}
+
+func TestRequestBodyMustBeOneJSONValue(t *testing.T) {
+	v, err := New("/public")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for body, ok := range map[string]bool{`{"userId":null}`: true, "{\"userId\":null}\n ": true, `{"userId":null} x`: false, `{"userId":null}{}`: false} {
+		r := httptest.NewRequest(http.MethodPut, "/public/user-identities/infrastructure/1/connect", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		rt, err := v.FindRoute(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.ValidateRequest(context.Background(), r, rt); (err == nil) != ok {
+			t.Errorf("%q: %v", body, err)
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -226,9 +225,8 @@ func (s *Server) authorize(rt *contract.Route, next http.Handler) http.Handler {
 	})
 }
 
-// validateRequest reads the body under the size cap (413), requires it to
-// be one JSON value, and checks the request against the document (415, 400
-// naming each offending field). Bodies sent to operations that take none
+// validateRequest reads the body under the size cap (413) and checks the
+// request against the document (415, 400 naming each offending field). Bodies sent to operations that take none
 // are not read.
 func (s *Server) validateRequest(rt *contract.Route, next http.Handler) http.Handler {
 	takesBody := rt.HasRequestBody()
@@ -242,10 +240,6 @@ func (s *Server) validateRequest(rt *contract.Route, next http.Handler) http.Han
 			}
 			if err != nil {
 				writeError(w, r, badRequest("could not read the request body", nil))
-				return
-			}
-			if trailingData(body) {
-				writeError(w, r, badRequest("the request body must be a single JSON value", []contract.FieldError{{Location: "body", Message: "unexpected data after the JSON value"}}))
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -264,18 +258,6 @@ func (s *Server) validateRequest(rt *contract.Route, next http.Handler) http.Han
 			next.ServeHTTP(w, r)
 		}
 	})
-}
-
-// trailingData reports whether a body holds a JSON value followed by more
-// than white space. Bodies that are not JSON at all are left to validation.
-func trailingData(body []byte) bool {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	var v json.RawMessage
-	if dec.Decode(&v) != nil {
-		return false
-	}
-	_, err := dec.Token()
-	return !errors.Is(err, io.EOF)
 }
 
 // recorder holds a response until it has been validated.
