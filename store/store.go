@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"errors"
+	"iter"
 	"time"
 )
 
@@ -265,44 +266,48 @@ type NewAPIKey struct {
 	ExpiresAt   *time.Time
 }
 
-// ServiceAccountChange marks (Mark true) or unmarks an identity.
-type ServiceAccountChange struct {
-	Mark   bool
-	Reason string
-	// ActorID is the acting user, recorded as the designator.
-	ActorID int64
+// Store is a whole store: what the server calls and what administration
+// needs, and Close.
+type Store interface {
+	Identities
+	Admin
+	// Close releases the store's resources.
+	Close() error
 }
 
-// Store is everything the server needs from persistence. Every method
-// scopes its work to one company; another company's rows behave exactly
-// like missing ones.
-type Store interface {
+// Identities is what the API server needs. Every method scopes its work to
+// one company; another company's rows behave exactly like missing ones.
+type Identities interface {
 	// ListIdentities returns one page with its nested records, in a fixed
 	// number of queries whatever the page size.
 	ListIdentities(ctx context.Context, q ListQuery) (Page, error)
 	// GetIdentity returns one identity with its nested records.
 	GetIdentity(ctx context.Context, companyID int64, family Family, id int64) (IdentityView, error)
-	// Connect links the identity to userID, or unlinks it when userID is nil.
-	Connect(ctx context.Context, companyID int64, family Family, id int64, userID *int64, now time.Time) (IdentityView, error)
-	// SetAccess sets (on) or clears one access flag.
-	SetAccess(ctx context.Context, companyID int64, family Family, id int64, access Access, on bool, now time.Time) (IdentityView, error)
-	// SetServiceAccount marks or unmarks the identity as a service account.
-	SetServiceAccount(ctx context.Context, companyID int64, family Family, id int64, change ServiceAccountChange, now time.Time) (IdentityView, error)
+	// UpdateIdentity applies change to the identity with Apply, in one
+	// transaction that sees no other writer's change between its read and
+	// its write, and returns the identity as it then is. A change that
+	// links a user of another company, or none, fails with ErrUserNotFound
+	// and changes nothing.
+	UpdateIdentity(ctx context.Context, companyID int64, family Family, id int64, change Change, now time.Time) (IdentityView, error)
 
 	// Authenticate returns the principal of the key whose digest is hash,
 	// if it is neither revoked nor expired at now; else ErrKeyNotFound.
 	Authenticate(ctx context.Context, hash []byte, now time.Time) (Principal, error)
-	// CreateAPIKey records a key and returns its id.
-	CreateAPIKey(ctx context.Context, k NewAPIKey) (int64, error)
-	// ListAPIKeys lists a company's keys (all companies when companyID is 0).
-	ListAPIKeys(ctx context.Context, companyID int64) ([]APIKey, error)
-	// RevokeAPIKey revokes a key.
-	RevokeAPIKey(ctx context.Context, id int64, now time.Time) error
-
 	// Ping reports whether the store can serve requests.
 	Ping(ctx context.Context) error
-	// Close releases the store's resources.
-	Close() error
+}
+
+// Admin is what the key and seed commands need.
+type Admin interface {
+	Loader
+	// CreateAPIKey records a key and returns its id.
+	CreateAPIKey(ctx context.Context, k NewAPIKey, now time.Time) (int64, error)
+	// ListAPIKeys lists a company's keys (all companies when companyID is 0).
+	ListAPIKeys(ctx context.Context, companyID int64) ([]APIKey, error)
+	// RevokeAPIKey revokes a key; revoking a revoked key keeps the first time.
+	RevokeAPIKey(ctx context.Context, id int64, now time.Time) error
+	// FirstUser returns the lowest user id of a company.
+	FirstUser(ctx context.Context, companyID int64) (int64, error)
 }
 
 // Dataset is bulk data for a new store, such as the seed package makes.
@@ -314,9 +319,18 @@ type Dataset struct {
 	Identities  []Identity
 }
 
-// Loader bulk-loads a Dataset into an empty store.
+// Loader bulk-loads data into an empty store.
 type Loader interface {
-	Load(ctx context.Context, d *Dataset) error
+	// Load inserts every part that parts yields, in order and in one
+	// transaction: nothing is kept unless all of it is. A record may refer
+	// to records of its own part or of earlier ones, never to another
+	// company's. It fails with ErrNotEmpty when the store holds data.
+	Load(ctx context.Context, parts iter.Seq2[*Dataset, error]) error
+}
+
+// Whole yields d as the only part of a load.
+func Whole(d *Dataset) iter.Seq2[*Dataset, error] {
+	return func(yield func(*Dataset, error) bool) { yield(d, nil) }
 }
 
 // ErrNotEmpty: a bulk load was asked of a store that already holds data.

@@ -29,3 +29,13 @@ func init() {
 		panic(fmt.Sprintf("sqlite: register fold: %v", err))
 	}
 }
+
+// searchText is what q looks in: each searched field folded, one a line.
+// A term without a newline is found in it exactly when some field holds it.
+func searchText(identityID, username string, email *string) string {
+	e := ""
+	if email != nil {
+		e = *email
+	}
+	return fold(identityID) + "\n" + fold(username) + "\n" + fold(e)
+}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/identities-go/identities/store"
 )
@@ -18,67 +19,210 @@ const identityCols = `i.id, i.company_id, i.family, i.connection_id, i.identity_
 	i.access_a_at, i.access_b_at`
 
 func scanIdentity(sc interface{ Scan(...any) error }, it *store.Identity) error {
-	var family string
+	var family int64
 	err := sc.Scan(&it.ID, &it.CompanyID, &family, &it.ConnectionID, &it.IdentityID, &it.Username, &it.Email,
 		nullTimeCol{&it.ConnectedAt}, nullTimeCol{&it.DisconnectedAt}, nullTimeCol{&it.ServiceAccountAt}, &it.ServiceAccountReason,
 		&it.UserID, &it.DesignatorID, &it.HasMFA, nullTimeCol{&it.LastCheckedAt}, timeCol{&it.CreatedAt}, timeCol{&it.UpdatedAt},
 		nullTimeCol{&it.AccessA}, nullTimeCol{&it.AccessB})
-	it.Family = store.Family(family)
+	it.Family = familyOf(family)
 	return err
 }
 
-// sortExpr maps each sort key to the SQL it orders by. Text sorts ignore case.
-var sortExpr = map[store.Sort]string{
-	store.SortIdentityID:       "i.identity_id COLLATE NOCASE",
-	store.SortUsername:         "i.username COLLATE NOCASE",
-	store.SortEmail:            "i.email COLLATE NOCASE",
-	store.SortConnectedAt:      "i.connected_at",
-	store.SortDisconnectedAt:   "i.disconnected_at",
-	store.SortServiceAccount:   "i.service_account_at",
-	store.SortHasMFA:           "i.has_mfa",
-	store.SortAdminAccess:      "i.access_a_at",
-	store.SortDBAccess:         "i.access_b_at",
-	store.SortWriteAccess:      "i.access_a_at",
-	store.SortPushProdAccess:   "i.access_b_at",
-	store.SortUser:             "(u.first_name || ' ' || u.last_name) COLLATE NOCASE",
-	store.SortClientID:         "c.client_id COLLATE NOCASE",
-	store.SortClientAlias:      "c.client_alias COLLATE NOCASE",
-	store.SortConnectionStatus: "c.state COLLATE NOCASE",
+// familyCode is how a family is stored; 0 for none.
+func familyCode(f store.Family) int64 {
+	switch f {
+	case store.Infrastructure:
+		return 1
+	case store.VersionControl:
+		return 2
+	}
+	return 0
+}
+
+func familyOf(code int64) store.Family {
+	if code == 1 {
+		return store.Infrastructure
+	}
+	return store.VersionControl
+}
+
+// sortColumn is what a sort orders by and the index kept in that order.
+type sortColumn struct{ expr, index string }
+
+// sortColumns maps each sort key to its column. Text sorts ignore ASCII case.
+var sortColumns = map[store.Sort]sortColumn{
+	store.SortIdentityID:       {"i.identity_id COLLATE NOCASE", "identities_by_identity_id"},
+	store.SortUsername:         {"i.username COLLATE NOCASE", "identities_by_username"},
+	store.SortEmail:            {"i.email COLLATE NOCASE", "identities_by_email"},
+	store.SortConnectedAt:      {"i.connected_at", "identities_by_connected_at"},
+	store.SortDisconnectedAt:   {"i.disconnected_at", "identities_by_disconnected_at"},
+	store.SortServiceAccount:   {"i.service_account_at", "identities_by_service_account_at"},
+	store.SortHasMFA:           {"i.has_mfa", "identities_by_has_mfa"},
+	store.SortAdminAccess:      {"i.access_a_at", "identities_by_access_a_at"},
+	store.SortDBAccess:         {"i.access_b_at", "identities_by_access_b_at"},
+	store.SortWriteAccess:      {"i.access_a_at", "identities_by_access_a_at"},
+	store.SortPushProdAccess:   {"i.access_b_at", "identities_by_access_b_at"},
+	store.SortUser:             {"i.user_name COLLATE NOCASE", "identities_by_user_name"},
+	store.SortClientID:         {"i.client_id COLLATE NOCASE", "identities_by_client_id"},
+	store.SortClientAlias:      {"i.client_alias COLLATE NOCASE", "identities_by_client_alias"},
+	store.SortConnectionStatus: {"i.connection_state COLLATE NOCASE", "identities_by_connection_state"},
 }
 
 // ErrBadQuery reports a ListQuery the store cannot run.
 var ErrBadQuery = errors.New("sqlite: bad list query")
 
-// ListIdentities runs two queries for the page and its total, and six more
-// for the records nested in it, whatever the page size.
-func (s *Store) ListIdentities(ctx context.Context, q store.ListQuery) (store.Page, error) {
-	order, ok := sortExpr[q.Sort]
-	if !ok || !q.Family.Valid() || q.Page < 1 || q.Limit < 1 {
-		return store.Page{}, fmt.Errorf("%w: sort %q, family %q, page %d, limit %d", ErrBadQuery, q.Sort, q.Family, q.Page, q.Limit)
+// trigram is the shortest term, in characters, the search index serves.
+// Shorter terms are checked on every identity of the company and family.
+const trigram = 3
+
+// listSQL is the SQL of one list request: a count, and two ways to pick the
+// page's ids. ordered walks the sort's index and skips rows that do not
+// match: its cost grows with the rows it walks, about (offset+limit) times
+// all/matches. matched reads only the matching rows, through the search or
+// connection index, and sorts them: its cost grows with the matches. pick
+// chooses the cheaper.
+type listSQL struct {
+	count          string
+	countArgs      []any
+	filtered       bool // whether any filter applies
+	ordered        string
+	orderedArgs    []any
+	matched        string
+	matchedArgs    []any
+}
+
+// buildList writes the SQL for q.
+func buildList(q store.ListQuery) (listSQL, error) {
+	col, ok := sortColumns[q.Sort]
+	family := familyCode(q.Family)
+	if !ok || family == 0 || q.Page < 1 || q.Limit < 1 {
+		return listSQL{}, fmt.Errorf("%w: sort %q, family %q, page %d, limit %d", ErrBadQuery, q.Sort, q.Family, q.Page, q.Limit)
 	}
+	var l listSQL
+	tenant := []any{q.CompanyID, family}
+
+	// The connection filter, on identities (conn) and on the counts (kconn).
+	var conn, kconn string
+	var connArgs []any
+	switch {
+	case q.ConnectionID != 0 && q.ClientType != "":
+		conn, kconn = "i.connection_id IN (SELECT id FROM connections WHERE id = ? AND company_id = ? AND client_type = ?)",
+			"k.connection_id IN (SELECT id FROM connections WHERE id = ? AND company_id = ? AND client_type = ?)"
+		connArgs = []any{q.ConnectionID, q.CompanyID, q.ClientType}
+	case q.ConnectionID != 0:
+		conn, kconn = "i.connection_id = ?", "k.connection_id = ?"
+		connArgs = []any{q.ConnectionID}
+	case q.ClientType != "":
+		conn, kconn = "i.connection_id IN (SELECT id FROM connections WHERE company_id = ? AND client_type = ?)",
+			"k.connection_id IN (SELECT id FROM connections WHERE company_id = ? AND client_type = ?)"
+		connArgs = []any{q.CompanyID, q.ClientType}
+	}
+
+	// The search: an exact check, and the index lookup that narrows to it.
+	var search, match string
+	var searchArgs []any
+	needle := fold(q.Q)
+	if needle != "" {
+		if strings.Contains(needle, "\n") {
+			// search separates fields with newlines: check each field.
+			search = "(instr(fold(i.identity_id), ?) OR instr(fold(i.username), ?) OR instr(fold(coalesce(i.email, '')), ?))"
+			searchArgs = []any{needle, needle, needle}
+		} else {
+			search = "instr(i.search, ?) > 0"
+			searchArgs = []any{needle}
+		}
+		if utf8.RuneCountInString(needle) >= trigram {
+			match = trigramQuery(needle)
+		}
+	}
+	l.filtered = conn != "" || search != ""
+
 	where := []string{"i.company_id = ?", "i.family = ?"}
-	args := []any{q.CompanyID, string(q.Family)}
-	if q.Q != "" {
-		// fold is the Go function registered in fold.go: Unicode case folding,
-		// where SQLite's lower() folds ASCII letters only.
-		needle := fold(q.Q)
-		where = append(where, "(instr(fold(i.identity_id), ?) OR instr(fold(i.username), ?) OR instr(fold(coalesce(i.email, '')), ?))")
-		args = append(args, needle, needle, needle)
+	args := append([]any{}, tenant...)
+	if conn != "" {
+		where = append(where, conn)
+		args = append(args, connArgs...)
 	}
-	if q.ClientType != "" {
-		where = append(where, "c.client_type = ?")
-		args = append(args, q.ClientType)
-	}
-	if q.ConnectionID != 0 {
-		where = append(where, "i.connection_id = ?")
-		args = append(args, q.ConnectionID)
+	if search != "" {
+		where = append(where, search)
+		args = append(args, searchArgs...)
 	}
 	cond := strings.Join(where, " AND ")
+
+	// matchedFrom reads only matching rows: those the search index names, or
+	// the company's rows of the family (of the connection, if filtered).
+	matchedFrom := "identities i INDEXED BY identities_by_connection"
+	var matchedArgs []any
+	if match != "" {
+		matchedFrom = "identities_search s CROSS JOIN identities i ON i.id = s.rowid"
+		cond = "s.identities_search MATCH ? AND " + cond
+		matchedArgs = []any{match}
+	}
+	matchedArgs = append(matchedArgs, args...)
+
+	if search == "" {
+		kcond := "k.company_id = ? AND k.family = ?"
+		filter := "1"
+		if kconn != "" {
+			filter = kconn
+		}
+		l.count = "SELECT coalesce(sum(k.n), 0), coalesce(sum(k.n) FILTER (WHERE " + filter + "), 0) FROM identity_counts k WHERE " + kcond
+		l.countArgs = append(append([]any{}, connArgs...), tenant...)
+	} else {
+		l.count = "SELECT (SELECT coalesce(sum(k.n), 0) FROM identity_counts k WHERE k.company_id = ? AND k.family = ?), " +
+			"(SELECT count(*) FROM " + matchedFrom + " WHERE " + cond + ")"
+		l.countArgs = append(append([]any{}, tenant...), matchedArgs...)
+	}
+
 	dir := "ASC"
 	if q.Descending {
 		dir = "DESC"
 	}
+	order := fmt.Sprintf(" ORDER BY %s %s, i.id %s LIMIT ? OFFSET ?", col.expr, dir, dir)
+	plain := strings.Join(where, " AND ")
+	l.ordered = "SELECT i.id FROM identities i INDEXED BY " + col.index + " WHERE " + plain + order
+	l.orderedArgs = args
+	if l.filtered {
+		l.matched = "SELECT i.id FROM " + matchedFrom + " WHERE " + cond + order
+		l.matchedArgs = matchedArgs
+	}
+	return l, nil
+}
 
+// trigramQuery asks the search index for rows holding trigrams that cover
+// needle (at least trigram characters long).
+func trigramQuery(needle string) string {
+	r := []rune(needle)
+	var parts []string
+	add := func(i int) {
+		parts = append(parts, `"`+strings.ReplaceAll(string(r[i:i+trigram]), `"`, `""`)+`"`)
+	}
+	for i := 0; i+trigram <= len(r); i += trigram {
+		add(i)
+	}
+	if len(r)%trigram != 0 {
+		add(len(r) - trigram)
+	}
+	return strings.Join(parts, " AND ")
+}
+
+// useMatched says whether reading the matches beats walking the index: it
+// does when the matches are fewer than the rows the walk would visit.
+func useMatched(all, matches, offset, limit int64) bool {
+	visits := float64(offset+limit) * float64(all) / float64(max(matches, 1))
+	return float64(matches) <= visits
+}
+
+// ListIdentities runs three queries (the total, the page's ids, its rows)
+// and six more for the records nested in the page, whatever its size. The
+// total comes from counts kept by triggers unless q is set; the page's ids
+// come from an index in the sort's order, or from the matches when they
+// are few (see listSQL).
+func (s *Store) ListIdentities(ctx context.Context, q store.ListQuery) (store.Page, error) {
+	l, err := buildList(q)
+	if err != nil {
+		return store.Page{}, err
+	}
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return store.Page{}, fmt.Errorf("sqlite: begin read: %w", err)
@@ -86,36 +230,120 @@ func (s *Store) ListIdentities(ctx context.Context, q store.ListQuery) (store.Pa
 	defer func() { _ = tx.Rollback() }()
 
 	var page store.Page
-	countSQL := "SELECT count(*) FROM identities i JOIN connections c ON c.id = i.connection_id AND c.company_id = i.company_id WHERE " + cond
-	if err := tx.QueryRowContext(ctx, countSQL, args...).Scan(&page.Total); err != nil {
+	var all int64
+	if err := tx.QueryRowContext(ctx, l.count, l.countArgs...).Scan(&all, &page.Total); err != nil {
 		return store.Page{}, fmt.Errorf("sqlite: count identities: %w", err)
 	}
 	if q.Page-1 > (math.MaxInt64-q.Limit)/q.Limit || (q.Page-1)*q.Limit >= page.Total {
 		return page, nil
 	}
-	pageSQL := fmt.Sprintf(`SELECT %s FROM identities i
-		JOIN connections c ON c.id = i.connection_id AND c.company_id = i.company_id
-		LEFT JOIN users u ON u.id = i.user_id AND u.company_id = i.company_id
-		WHERE %s ORDER BY %s %s, i.id %s LIMIT ? OFFSET ?`, identityCols, cond, order, dir, dir)
-	rows, err := tx.QueryContext(ctx, pageSQL, append(args, q.Limit, (q.Page-1)*q.Limit)...)
+	offset := (q.Page - 1) * q.Limit
+	pageSQL, args := l.ordered, l.orderedArgs
+	if l.filtered && useMatched(all, page.Total, offset, q.Limit) {
+		pageSQL, args = l.matched, l.matchedArgs
+	}
+	ids, err := queryIDs(ctx, tx, pageSQL, append(args[:len(args):len(args)], q.Limit, offset)...)
 	if err != nil {
 		return store.Page{}, fmt.Errorf("sqlite: list identities: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var v store.IdentityView
-		if err := scanIdentity(rows, &v.Identity); err != nil {
-			return store.Page{}, fmt.Errorf("sqlite: scan identity: %w", err)
-		}
-		page.Items = append(page.Items, v)
-	}
-	if err := rows.Err(); err != nil {
-		return store.Page{}, fmt.Errorf("sqlite: list identities: %w", err)
+	if page.Items, err = loadIdentities(ctx, tx, q.CompanyID, ids); err != nil {
+		return store.Page{}, err
 	}
 	if err := loadGraph(ctx, tx, q.CompanyID, page.Items); err != nil {
 		return store.Page{}, err
 	}
 	return page, nil
+}
+
+// queryIDs runs a query of identity ids.
+func queryIDs(ctx context.Context, q querier, query string, args ...any) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// loadIdentities reads the company's identities ids, in the order of ids.
+func loadIdentities(ctx context.Context, q querier, companyID int64, ids []int64) ([]store.IdentityView, error) {
+	rows, err := q.QueryContext(ctx, "SELECT "+identityCols+" FROM identities i WHERE i.id IN (SELECT value FROM json_each(?)) AND i.company_id = ?", idList(ids), companyID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: load identities: %w", err)
+	}
+	defer rows.Close()
+	at := make(map[int64]int, len(ids))
+	for i, id := range ids {
+		at[id] = i
+	}
+	views := make([]store.IdentityView, len(ids))
+	found := 0
+	for rows.Next() {
+		var it store.Identity
+		if err := scanIdentity(rows, &it); err != nil {
+			return nil, fmt.Errorf("sqlite: scan identity: %w", err)
+		}
+		views[at[it.ID]].Identity = it
+		found++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: load identities: %w", err)
+	}
+	if found != len(ids) {
+		return nil, fmt.Errorf("sqlite: load identities: %d of %d rows found", found, len(ids))
+	}
+	return views, nil
+}
+
+// ExplainList returns the plans SQLite makes for the queries behind q: the
+// count, the page walking the sort's index, and the page reading the
+// matches (none when q has no filter). Each line is one step, indented by
+// its depth.
+func (s *Store) ExplainList(ctx context.Context, q store.ListQuery) (count, ordered, matched []string, err error) {
+	l, err := buildList(q)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if count, err = s.explain(ctx, l.count, l.countArgs); err != nil {
+		return nil, nil, nil, err
+	}
+	if ordered, err = s.explain(ctx, l.ordered, append(l.orderedArgs, q.Limit, 0)); err != nil {
+		return nil, nil, nil, err
+	}
+	if l.filtered {
+		if matched, err = s.explain(ctx, l.matched, append(l.matchedArgs, q.Limit, 0)); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return count, ordered, matched, nil
+}
+
+func (s *Store) explain(ctx context.Context, query string, args []any) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: explain: %w", err)
+	}
+	defer rows.Close()
+	depth := map[int64]int{}
+	var lines []string
+	for rows.Next() {
+		var id, parent, unused int64
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			return nil, fmt.Errorf("sqlite: explain: %w", err)
+		}
+		depth[id] = depth[parent] + 1
+		lines = append(lines, strings.Repeat("  ", depth[id]-1)+detail)
+	}
+	return lines, rows.Err()
 }
 
 // GetIdentity returns one identity of the company with its nested records.
@@ -130,7 +358,7 @@ func (s *Store) GetIdentity(ctx context.Context, companyID int64, family store.F
 
 func getIdentity(ctx context.Context, q querier, companyID int64, family store.Family, id int64) (store.IdentityView, error) {
 	views := make([]store.IdentityView, 1)
-	row := q.QueryRowContext(ctx, "SELECT "+identityCols+" FROM identities i WHERE i.id = ? AND i.company_id = ? AND i.family = ?", id, companyID, string(family))
+	row := q.QueryRowContext(ctx, "SELECT "+identityCols+" FROM identities i WHERE i.id = ? AND i.company_id = ? AND i.family = ?", id, companyID, familyCode(family))
 	if err := scanIdentity(row, &views[0].Identity); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.IdentityView{}, fmt.Errorf("%s identity %d: %w", family, id, store.ErrNotFound)
@@ -143,103 +371,46 @@ func getIdentity(ctx context.Context, q querier, companyID int64, family store.F
 	return views[0], nil
 }
 
-// change runs fn on the company's identity in one write transaction and
-// returns the identity as it then is. fn gets the time to record: now, or
-// the identity's updatedAt if that is later, so that updatedAt never goes
-// backwards even when a request that read the clock earlier commits later.
-func (s *Store) change(ctx context.Context, companyID int64, family store.Family, id int64, now time.Time, fn func(tx *sql.Tx, cur *store.Identity, now time.Time) error) (store.IdentityView, error) {
+// UpdateIdentity reads the identity, applies change with store.Apply and
+// writes back the changed row, all in one write transaction.
+func (s *Store) UpdateIdentity(ctx context.Context, companyID int64, family store.Family, id int64, change store.Change, now time.Time) (store.IdentityView, error) {
 	var out store.IdentityView
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var cur store.Identity
-		row := tx.QueryRowContext(ctx, "SELECT "+identityCols+" FROM identities i WHERE i.id = ? AND i.company_id = ? AND i.family = ?", id, companyID, string(family))
+		row := tx.QueryRowContext(ctx, "SELECT "+identityCols+" FROM identities i WHERE i.id = ? AND i.company_id = ? AND i.family = ?", id, companyID, familyCode(family))
 		if err := scanIdentity(row, &cur); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("%s identity %d: %w", family, id, store.ErrNotFound)
 			}
 			return fmt.Errorf("sqlite: read identity: %w", err)
 		}
-		if now.Before(cur.UpdatedAt) {
-			now = cur.UpdatedAt
+		if user := store.LinkedUser(change); user != nil {
+			var one int
+			err := tx.QueryRowContext(ctx, "SELECT 1 FROM users WHERE id = ? AND company_id = ?", *user, companyID).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("user %d: %w", *user, store.ErrUserNotFound)
+			}
+			if err != nil {
+				return fmt.Errorf("sqlite: find user: %w", err)
+			}
 		}
-		if err := fn(tx, &cur, now); err != nil {
+		changed, err := store.Apply(change, &cur, now)
+		if err != nil {
 			return err
+		}
+		if changed {
+			_, err := tx.ExecContext(ctx, `UPDATE identities SET user_id = ?, connected_at = ?, disconnected_at = ?,
+				service_account_at = ?, service_account_reason = ?, designator_id = ?, access_a_at = ?, access_b_at = ?, updated_at = ?
+				WHERE id = ?`,
+				cur.UserID, msp(cur.ConnectedAt), msp(cur.DisconnectedAt), msp(cur.ServiceAccountAt), cur.ServiceAccountReason,
+				cur.DesignatorID, msp(cur.AccessA), msp(cur.AccessB), ms(cur.UpdatedAt), id)
+			if err != nil {
+				return fmt.Errorf("sqlite: update identity: %w", err)
+			}
 		}
 		v, err := getIdentity(ctx, tx, companyID, family, id)
 		out = v
 		return err
 	})
 	return out, err
-}
-
-// Connect links the identity to a user of the same company, or unlinks it.
-// Linking sets connectedAt and clears disconnectedAt; unlinking sets
-// disconnectedAt. A request that changes nothing leaves every field as it was.
-func (s *Store) Connect(ctx context.Context, companyID int64, family store.Family, id int64, userID *int64, now time.Time) (store.IdentityView, error) {
-	return s.change(ctx, companyID, family, id, now, func(tx *sql.Tx, cur *store.Identity, now time.Time) error {
-		if userID == nil {
-			if cur.UserID == nil {
-				return nil
-			}
-			_, err := tx.ExecContext(ctx, "UPDATE identities SET user_id = NULL, disconnected_at = ?, updated_at = ? WHERE id = ?", ms(now), ms(now), id)
-			return wrapExec(err)
-		}
-		var one int
-		err := tx.QueryRowContext(ctx, "SELECT 1 FROM users WHERE id = ? AND company_id = ?", *userID, companyID).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("user %d: %w", *userID, store.ErrUserNotFound)
-		}
-		if err != nil {
-			return fmt.Errorf("sqlite: find user: %w", err)
-		}
-		if cur.UserID != nil && *cur.UserID == *userID {
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, "UPDATE identities SET user_id = ?, connected_at = ?, disconnected_at = NULL, updated_at = ? WHERE id = ?", *userID, ms(now), ms(now), id)
-		return wrapExec(err)
-	})
-}
-
-// SetAccess sets an access flag (keeping the original time when already set)
-// or clears it.
-func (s *Store) SetAccess(ctx context.Context, companyID int64, family store.Family, id int64, access store.Access, on bool, now time.Time) (store.IdentityView, error) {
-	col := map[store.Access]string{store.AccessA: "access_a_at", store.AccessB: "access_b_at"}[access]
-	if col == "" {
-		return store.IdentityView{}, fmt.Errorf("%w: access flag %d", ErrBadQuery, access)
-	}
-	return s.change(ctx, companyID, family, id, now, func(tx *sql.Tx, cur *store.Identity, now time.Time) error {
-		var err error
-		if on {
-			_, err = tx.ExecContext(ctx, "UPDATE identities SET "+col+" = ?, updated_at = ? WHERE id = ? AND "+col+" IS NULL", ms(now), ms(now), id)
-		} else {
-			_, err = tx.ExecContext(ctx, "UPDATE identities SET "+col+" = NULL, updated_at = ? WHERE id = ? AND "+col+" IS NOT NULL", ms(now), id)
-		}
-		return wrapExec(err)
-	})
-}
-
-// SetServiceAccount marks the identity (recording the time, the reason and
-// the acting user) or unmarks it (clearing all three).
-func (s *Store) SetServiceAccount(ctx context.Context, companyID int64, family store.Family, id int64, c store.ServiceAccountChange, now time.Time) (store.IdentityView, error) {
-	return s.change(ctx, companyID, family, id, now, func(tx *sql.Tx, cur *store.Identity, now time.Time) error {
-		var err error
-		if c.Mark {
-			_, err = tx.ExecContext(ctx, `UPDATE identities
-				SET service_account_at = coalesce(service_account_at, ?1), service_account_reason = ?2, designator_id = ?3, updated_at = ?1
-				WHERE id = ?4 AND (service_account_at IS NULL OR service_account_reason IS NOT ?2 OR designator_id IS NOT ?3)`,
-				ms(now), c.Reason, c.ActorID, id)
-		} else {
-			_, err = tx.ExecContext(ctx, `UPDATE identities
-				SET service_account_at = NULL, service_account_reason = NULL, designator_id = NULL, updated_at = ?
-				WHERE id = ? AND (service_account_at IS NOT NULL OR service_account_reason IS NOT NULL OR designator_id IS NOT NULL)`,
-				ms(now), id)
-		}
-		return wrapExec(err)
-	})
-}
-
-func wrapExec(err error) error {
-	if err != nil {
-		return fmt.Errorf("sqlite: update identity: %w", err)
-	}
-	return nil
 }

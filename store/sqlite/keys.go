@@ -38,7 +38,7 @@ func (s *Store) Authenticate(ctx context.Context, hash []byte, now time.Time) (s
 }
 
 // CreateAPIKey records a key for a user of the company.
-func (s *Store) CreateAPIKey(ctx context.Context, k store.NewAPIKey) (int64, error) {
+func (s *Store) CreateAPIKey(ctx context.Context, k store.NewAPIKey, now time.Time) (int64, error) {
 	scopes, err := jsonArg(k.Scopes)
 	if err != nil {
 		return 0, err
@@ -58,7 +58,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k store.NewAPIKey) (int64, err
 			return fmt.Errorf("sqlite: find key user: %w", err)
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO api_keys (company_id, user_id, prefix, hash, scopes, allowed_nets, expires_at, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, k.CompanyID, k.UserID, k.Prefix, k.Hash, scopes, nets, msp(k.ExpiresAt), ms(time.Now()))
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, k.CompanyID, k.UserID, k.Prefix, k.Hash, scopes, nets, msp(k.ExpiresAt), ms(now))
 		if err != nil {
 			return fmt.Errorf("sqlite: insert api key: %w", err)
 		}

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"iter"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -9,12 +10,10 @@ import (
 	"github.com/identities-go/identities/store"
 )
 
-// Load bulk-inserts d into an empty database in one transaction. It refuses
-// a dataset whose records refer to another company's users or connections.
-func (s *Store) Load(ctx context.Context, d *store.Dataset) error {
-	if err := checkTenancy(d); err != nil {
-		return err
-	}
+// Load bulk-inserts every part into an empty database in one transaction.
+// It refuses a dataset whose records refer to another company's users or
+// connections, or to ones not loaded yet.
+func (s *Store) Load(ctx context.Context, parts iter.Seq2[*store.Dataset, error]) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM companies").Scan(&n); err != nil {
@@ -23,57 +22,87 @@ func (s *Store) Load(ctx context.Context, d *store.Dataset) error {
 		if n > 0 {
 			return store.ErrNotEmpty
 		}
-		l := loader{ctx: ctx, tx: tx}
-		for _, c := range d.Companies {
-			l.exec("INSERT INTO companies (id, name, plan_includes_api, created_at) VALUES (?, ?, ?, ?)",
-				c.ID, c.Name, boolInt(c.PlanIncludesAPI), ms(c.CreatedAt))
+		l := loader{ctx: ctx, tx: tx, refs: newRefs()}
+		defer l.close()
+		for d, err := range parts {
+			if err != nil {
+				return fmt.Errorf("sqlite: load: %w", err)
+			}
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("sqlite: load: %w", err)
+			}
+			if err := l.refs.add(d); err != nil {
+				return err
+			}
+			for _, c := range d.Companies {
+				l.exec("INSERT INTO companies (id, name, plan_includes_api, created_at) VALUES (?, ?, ?, ?)",
+					c.ID, c.Name, boolInt(c.PlanIncludesAPI), ms(c.CreatedAt))
+			}
+			for i := range d.Users {
+				l.user(&d.Users[i])
+			}
+			for i := range d.Connections {
+				l.connection(&d.Connections[i])
+			}
+			for i := range d.Users {
+				l.personIdentities(&d.Users[i])
+			}
+			for i := range d.Identities {
+				l.identity(&d.Identities[i])
+			}
+			if l.err != nil {
+				return l.err
+			}
 		}
-		for i := range d.Users {
-			l.user(&d.Users[i])
-		}
-		for i := range d.Connections {
-			l.connection(&d.Connections[i])
-		}
-		for i := range d.Users {
-			l.personIdentities(&d.Users[i])
-		}
-		for i := range d.Identities {
-			l.identity(&d.Identities[i])
-		}
-		l.close()
-		return l.err
+		return nil
 	})
 }
 
 // ErrCrossTenant reports a dataset record that refers to another company's.
 var ErrCrossTenant = errors.New("sqlite: record refers to another company's")
 
-// checkTenancy verifies that every reference stays inside one company.
-func checkTenancy(d *store.Dataset) error {
-	userCompany := make(map[int64]int64, len(d.Users))
+// refs remembers, across the parts of a load, the company of each user and
+// connection and what identities copy from them.
+type refs struct {
+	userCompany map[int64]int64
+	userName    map[int64]string
+	connCompany map[int64]int64
+	conns       map[int64]*store.Connection
+}
+
+func newRefs() *refs {
+	return &refs{userCompany: map[int64]int64{}, userName: map[int64]string{}, connCompany: map[int64]int64{}, conns: map[int64]*store.Connection{}}
+}
+
+// add records d's users and connections and verifies that every reference
+// in d stays inside one company.
+func (r *refs) add(d *store.Dataset) error {
 	for _, u := range d.Users {
-		userCompany[u.ID] = u.CompanyID
+		r.userCompany[u.ID] = u.CompanyID
+		r.userName[u.ID] = u.FirstName + " " + u.LastName
 	}
-	connCompany := make(map[int64]int64, len(d.Connections))
+	for i, c := range d.Connections {
+		r.connCompany[c.ID] = c.CompanyID
+		r.conns[c.ID] = &d.Connections[i]
+	}
 	for _, c := range d.Connections {
-		connCompany[c.ID] = c.CompanyID
-		if c.OwnerUserID != nil && userCompany[*c.OwnerUserID] != c.CompanyID {
+		if c.OwnerUserID != nil && r.userCompany[*c.OwnerUserID] != c.CompanyID {
 			return fmt.Errorf("%w user: connection %d, owner %d", ErrCrossTenant, c.ID, *c.OwnerUserID)
 		}
 	}
 	for _, u := range d.Users {
 		for _, p := range u.Identities {
-			if p.Connection != nil && connCompany[p.Connection.ID] != u.CompanyID {
+			if p.Connection != nil && r.connCompany[p.Connection.ID] != u.CompanyID {
 				return fmt.Errorf("%w connection: person identity %d, connection %d", ErrCrossTenant, p.ID, p.Connection.ID)
 			}
 		}
 	}
 	for _, it := range d.Identities {
-		if connCompany[it.ConnectionID] != it.CompanyID {
+		if r.connCompany[it.ConnectionID] != it.CompanyID {
 			return fmt.Errorf("%w connection: identity %d, connection %d", ErrCrossTenant, it.ID, it.ConnectionID)
 		}
 		for _, u := range []*int64{it.UserID, it.DesignatorID} {
-			if u != nil && userCompany[*u] != it.CompanyID {
+			if u != nil && r.userCompany[*u] != it.CompanyID {
 				return fmt.Errorf("%w user: identity %d, user %d", ErrCrossTenant, it.ID, *u)
 			}
 		}
@@ -85,6 +114,7 @@ func checkTenancy(d *store.Dataset) error {
 type loader struct {
 	ctx   context.Context
 	tx    *sql.Tx
+	refs  *refs
 	stmts map[string]*sql.Stmt
 	err   error
 }
@@ -176,11 +206,20 @@ func (l *loader) connection(c *store.Connection) {
 		l.json(types), c.Code, c.GroupLabel)
 }
 
+// identity inserts i with the copies the sorts and the search need.
 func (l *loader) identity(i *store.Identity) {
+	var userName *string
+	if i.UserID != nil {
+		name := l.refs.userName[*i.UserID]
+		userName = &name
+	}
+	c := l.refs.conns[i.ConnectionID]
 	l.exec(`INSERT INTO identities (id, company_id, family, connection_id, identity_id, username, email, connected_at, disconnected_at,
-		service_account_at, service_account_reason, user_id, designator_id, has_mfa, last_checked_at, created_at, updated_at, access_a_at, access_b_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		i.ID, i.CompanyID, string(i.Family), i.ConnectionID, i.IdentityID, i.Username, i.Email, msp(i.ConnectedAt), msp(i.DisconnectedAt),
+		service_account_at, service_account_reason, user_id, designator_id, has_mfa, last_checked_at, created_at, updated_at, access_a_at, access_b_at,
+		user_name, client_id, client_alias, connection_state, search)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		i.ID, i.CompanyID, familyCode(i.Family), i.ConnectionID, i.IdentityID, i.Username, i.Email, msp(i.ConnectedAt), msp(i.DisconnectedAt),
 		msp(i.ServiceAccountAt), i.ServiceAccountReason, i.UserID, i.DesignatorID, boolInt(i.HasMFA), msp(i.LastCheckedAt),
-		ms(i.CreatedAt), ms(i.UpdatedAt), msp(i.AccessA), msp(i.AccessB))
+		ms(i.CreatedAt), ms(i.UpdatedAt), msp(i.AccessA), msp(i.AccessB),
+		userName, c.ClientID, c.ClientAlias, c.State, searchText(i.IdentityID, i.Username, i.Email))
 }

@@ -66,7 +66,7 @@ func open(ctx context.Context, path string, openDB func(dsn string) (*sql.DB, er
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
 	s := &Store{write: write}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, -1); err != nil {
 		_ = write.Close()
 		return nil, err
 	}
@@ -87,8 +87,9 @@ func open(ctx context.Context, path string, openDB func(dsn string) (*sql.DB, er
 // uriPath escapes what SQLite's URI filenames give a meaning to.
 var uriPath = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 
-// migrate applies the embedded migrations newer than PRAGMA user_version.
-func (s *Store) migrate(ctx context.Context) error {
+// migrate applies the embedded migrations newer than PRAGMA user_version,
+// up to version to (all of them when to is negative).
+func (s *Store) migrate(ctx context.Context, to int) error {
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
 		return fmt.Errorf("sqlite: list migrations: %w", err)
@@ -103,7 +104,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if prefix, _, _ := strings.Cut(strings.TrimPrefix(name, "migrations/"), "_"); prefix != fmt.Sprintf("%04d", n) {
 			return fmt.Errorf("sqlite: migration %s is out of sequence", name)
 		}
-		if n <= version {
+		if n <= version || (to >= 0 && n > to) {
 			continue
 		}
 		body, err := migrations.ReadFile(name)
