@@ -5,7 +5,7 @@ ADDR      ?= 127.0.0.1:8080
 DB        ?= identities.db
 LINT_DIR  := tools/lint
 
-.PHONY: help run build generate check-generated lint-spec test test-short bench vet ci
+.PHONY: help run build generate check-generated lint-spec test test-short bench bench-scale vet ci
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -39,5 +39,10 @@ test-short: ## Run the tests without the slow ones.
 
 bench: ## Run the benchmarks.
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+SCALE ?= 10000,100000,1000000
+bench-scale: ## Page costs at 10k, 100k and 1M identities per family, side by side (stores are seeded once into the cache directory).
+	$(GO) test -run '^$$' -bench 'Scale' -benchtime=10x -timeout 90m ./store/sqlite ./server -args -scale=$(SCALE) | tee bench-scale.txt
+	$(GO) tool benchstat -col /size bench-scale.txt
 
 ci: lint-spec check-generated vet test ## What CI runs.

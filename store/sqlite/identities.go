@@ -82,13 +82,13 @@ const trigram = 3
 // connection index, and sorts them: its cost grows with the matches. pick
 // chooses the cheaper.
 type listSQL struct {
-	count          string
-	countArgs      []any
-	filtered       bool // whether any filter applies
-	ordered        string
-	orderedArgs    []any
-	matched        string
-	matchedArgs    []any
+	count       string
+	countArgs   []any
+	filtered    bool // whether any filter applies
+	ordered     string
+	orderedArgs []any
+	matched     string
+	matchedArgs []any
 }
 
 // buildList writes the SQL for q.
@@ -274,8 +274,10 @@ func queryIDs(ctx context.Context, q querier, query string, args ...any) ([]int6
 }
 
 // loadIdentities reads the company's identities ids, in the order of ids.
+// The unary + keeps SQLite from walking the company's rows in some index
+// instead of looking the ids up.
 func loadIdentities(ctx context.Context, q querier, companyID int64, ids []int64) ([]store.IdentityView, error) {
-	rows, err := q.QueryContext(ctx, "SELECT "+identityCols+" FROM identities i WHERE i.id IN (SELECT value FROM json_each(?)) AND i.company_id = ?", idList(ids), companyID)
+	rows, err := q.QueryContext(ctx, "SELECT "+identityCols+" FROM identities i WHERE i.id IN (SELECT value FROM json_each(?)) AND +i.company_id = ?", idList(ids), companyID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: load identities: %w", err)
 	}

@@ -2,10 +2,11 @@ package sqlite
 
 import (
 	"context"
-	"iter"
 	"database/sql"
 	"errors"
 	"fmt"
+	"iter"
+	"strings"
 
 	"github.com/identities-go/identities/store"
 )
@@ -21,6 +22,10 @@ func (s *Store) Load(ctx context.Context, parts iter.Seq2[*store.Dataset, error]
 		}
 		if n > 0 {
 			return store.ErrNotEmpty
+		}
+		restore, err := setAside(ctx, tx)
+		if err != nil {
+			return err
 		}
 		l := loader{ctx: ctx, tx: tx, refs: newRefs()}
 		defer l.close()
@@ -54,8 +59,66 @@ func (s *Store) Load(ctx context.Context, parts iter.Seq2[*store.Dataset, error]
 				return l.err
 			}
 		}
-		return nil
+		return restore()
 	})
+}
+
+// bulkCache is the page cache, in KiB, of a bulk load: index builds sort in it.
+const bulkCache = 256 << 10
+
+// setAside drops the identities table's indexes and triggers, whose upkeep
+// row by row would make a bulk load many times slower, and returns the
+// function that puts them back from their own definitions, rebuilds the
+// search index and the counts, and restores the page cache. It runs in the
+// load's transaction: if the load fails, the rollback restores them too.
+func setAside(ctx context.Context, tx *sql.Tx) (restore func() error, err error) {
+	var cache int64
+	if err := tx.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cache); err != nil {
+		return nil, fmt.Errorf("sqlite: read cache size: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT type, name, sql FROM sqlite_schema
+		WHERE tbl_name = 'identities' AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read schema: %w", err)
+	}
+	type object struct{ kind, name, sql string }
+	var objects []object
+	for rows.Next() {
+		var o object
+		if err := rows.Scan(&o.kind, &o.name, &o.sql); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("sqlite: read schema: %w", err)
+		}
+		objects = append(objects, o)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: read schema: %w", err)
+	}
+	for _, o := range objects {
+		if _, err := tx.ExecContext(ctx, `DROP `+strings.ToUpper(o.kind)+` "`+o.name+`"`); err != nil {
+			return nil, fmt.Errorf("sqlite: set aside %s: %w", o.name, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", bulkCache)); err != nil {
+		return nil, fmt.Errorf("sqlite: grow cache: %w", err)
+	}
+	return func() error {
+		var steps []string
+		for _, o := range objects {
+			steps = append(steps, o.sql)
+		}
+		steps = append(steps,
+			"INSERT INTO identities_search (identities_search) VALUES ('rebuild')",
+			`INSERT INTO identity_counts (company_id, family, connection_id, n)
+			 SELECT company_id, family, connection_id, count(*) FROM identities GROUP BY company_id, family, connection_id`, fmt.Sprintf("PRAGMA cache_size = %d", cache))
+		for _, step := range steps {
+			if _, err := tx.ExecContext(ctx, step); err != nil {
+				return fmt.Errorf("sqlite: restore after load: %w", err)
+			}
+		}
+		return nil
+	}, nil
 }
 
 // ErrCrossTenant reports a dataset record that refers to another company's.

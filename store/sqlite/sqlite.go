@@ -6,8 +6,10 @@ package sqlite
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -165,4 +167,18 @@ func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
 // Close closes both pools.
 func (s *Store) Close() error {
 	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// SchemaDigest identifies the schema a store migrates to: it changes with
+// every migration's text. Caches of prepared databases key on it.
+func SchemaDigest() string {
+	h := sha256.New()
+	names, _ := fs.Glob(migrations, "migrations/*.sql")
+	slices.Sort(names)
+	for _, name := range names {
+		body, _ := migrations.ReadFile(name)
+		h.Write([]byte(name))
+		h.Write(body)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
 }
