@@ -104,6 +104,12 @@ type ClientInterface interface {
 	//   empty values first in `ASC`). Ties are broken by `id` in the same
 	//   direction, so walking every page returns each identity exactly once.
 	// - `total` counts every identity that matches, on all pages.
+	// - Cost: page 1 of every sort and filter costs the same whatever the
+	//   number of identities. A later page also steps over the identities
+	//   before it, so its cost grows with `page` × `limit`. A `q` of three or
+	//   more characters costs about as much as the number of the company's
+	//   identities of this family that contain it; a shorter `q` looks at every
+	//   one of them.
 	//
 	// Corresponds with GET /user-identities/infrastructure (the `ListInfrastructureIdentities` operationId).
 	ListInfrastructureIdentities(ctx context.Context, params *ListInfrastructureIdentitiesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -202,6 +208,12 @@ type ClientInterface interface {
 	//   Ties are broken by `id` in the same direction, so walking every page
 	//   returns each identity exactly once.
 	// - `total` counts every identity that matches, on all pages.
+	// - Cost: page 1 of every sort and filter costs the same whatever the
+	//   number of identities. A later page also steps over the identities
+	//   before it, so its cost grows with `page` × `limit`. A `q` of three or
+	//   more characters costs about as much as the number of the company's
+	//   identities of this family that contain it; a shorter `q` looks at every
+	//   one of them.
 	//
 	// Corresponds with GET /user-identities/version-control (the `ListVersionControlIdentities` operationId).
 	ListVersionControlIdentities(ctx context.Context, params *ListVersionControlIdentitiesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -303,6 +315,12 @@ type ClientInterface interface {
 //     empty values first in `ASC`). Ties are broken by `id` in the same
 //     direction, so walking every page returns each identity exactly once.
 //   - `total` counts every identity that matches, on all pages.
+//   - Cost: page 1 of every sort and filter costs the same whatever the
+//     number of identities. A later page also steps over the identities
+//     before it, so its cost grows with `page` × `limit`. A `q` of three or
+//     more characters costs about as much as the number of the company's
+//     identities of this family that contain it; a shorter `q` looks at every
+//     one of them.
 //
 // Corresponds with GET /user-identities/infrastructure (the `ListInfrastructureIdentities` operationId).
 func (c *Client) ListInfrastructureIdentities(ctx context.Context, params *ListInfrastructureIdentitiesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -471,6 +489,12 @@ func (c *Client) ToggleInfrastructureIdentity(ctx context.Context, id IdentityId
 //     Ties are broken by `id` in the same direction, so walking every page
 //     returns each identity exactly once.
 //   - `total` counts every identity that matches, on all pages.
+//   - Cost: page 1 of every sort and filter costs the same whatever the
+//     number of identities. A later page also steps over the identities
+//     before it, so its cost grows with `page` × `limit`. A `q` of three or
+//     more characters costs about as much as the number of the company's
+//     identities of this family that contain it; a shorter `q` looks at every
+//     one of them.
 //
 // Corresponds with GET /user-identities/version-control (the `ListVersionControlIdentities` operationId).
 func (c *Client) ListVersionControlIdentities(ctx context.Context, params *ListVersionControlIdentitiesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1219,6 +1243,12 @@ type ClientWithResponsesInterface interface {
 	//   empty values first in `ASC`). Ties are broken by `id` in the same
 	//   direction, so walking every page returns each identity exactly once.
 	// - `total` counts every identity that matches, on all pages.
+	// - Cost: page 1 of every sort and filter costs the same whatever the
+	//   number of identities. A later page also steps over the identities
+	//   before it, so its cost grows with `page` × `limit`. A `q` of three or
+	//   more characters costs about as much as the number of the company's
+	//   identities of this family that contain it; a shorter `q` looks at every
+	//   one of them.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1319,6 +1349,12 @@ type ClientWithResponsesInterface interface {
 	//   Ties are broken by `id` in the same direction, so walking every page
 	//   returns each identity exactly once.
 	// - `total` counts every identity that matches, on all pages.
+	// - Cost: page 1 of every sort and filter costs the same whatever the
+	//   number of identities. A later page also steps over the identities
+	//   before it, so its cost grows with `page` × `limit`. A `q` of three or
+	//   more characters costs about as much as the number of the company's
+	//   identities of this family that contain it; a shorter `q` looks at every
+	//   one of them.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2404,6 +2440,12 @@ func (r ToggleVersionControlIdentityResponse) ContentType() string {
 //     empty values first in `ASC`). Ties are broken by `id` in the same
 //     direction, so walking every page returns each identity exactly once.
 //   - `total` counts every identity that matches, on all pages.
+//   - Cost: page 1 of every sort and filter costs the same whatever the
+//     number of identities. A later page also steps over the identities
+//     before it, so its cost grows with `page` × `limit`. A `q` of three or
+//     more characters costs about as much as the number of the company's
+//     identities of this family that contain it; a shorter `q` looks at every
+//     one of them.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -2546,6 +2588,12 @@ func (c *ClientWithResponses) ToggleInfrastructureIdentityWithResponse(ctx conte
 //     Ties are broken by `id` in the same direction, so walking every page
 //     returns each identity exactly once.
 //   - `total` counts every identity that matches, on all pages.
+//   - Cost: page 1 of every sort and filter costs the same whatever the
+//     number of identities. A later page also steps over the identities
+//     before it, so its cost grows with `page` × `limit`. A `q` of three or
+//     more characters costs about as much as the number of the company's
+//     identities of this family that contain it; a shorter `q` looks at every
+//     one of them.
 //
 // Returns a wrapper object for the known response body format(s).
 //

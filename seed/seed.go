@@ -4,6 +4,7 @@ package seed
 
 import (
 	"fmt"
+	"iter"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -20,6 +21,14 @@ type Options struct {
 	Identities int
 	// Seed drives every random choice.
 	Seed uint64
+}
+
+// Validate reports options Generate and Stream reject.
+func (o Options) Validate() error {
+	if o.Companies < 1 || o.Identities < 0 {
+		return fmt.Errorf("seed: need at least one company and no negative identity count, got %d and %d", o.Companies, o.Identities)
+	}
+	return nil
 }
 
 // DefaultOptions is the demo data: three companies, one without the API in
@@ -42,12 +51,19 @@ var (
 	states     = []string{"ACTIVE", "ACTIVE", "ACTIVE", "MISCONFIGURED", "PENDING"}
 )
 
-// gen holds the generator's state: the random source and the next ids.
+// gen holds the generator's state: the random source, the next ids and the
+// part being filled, which it hands to yield when it holds partSize
+// identities.
 type gen struct {
 	r     *rand.Rand
 	ids   map[string]int64
 	d     *store.Dataset
-	conns []*store.Connection // stable pointers until Generate copies them out
+	conns []*store.Connection // the part's, as stable pointers until flush copies them out
+
+	partSize int // identities per part; 0: one part
+	left     int // identities still to make
+	yield    func(*store.Dataset, error) bool
+	stopped  bool // yield returned false
 }
 
 func (g *gen) next(kind string) int64 {
@@ -81,19 +97,88 @@ func (g *gen) hex(n int) string {
 	return string(b)
 }
 
-// Generate makes a dataset.
+// Generate makes a dataset. It collects what Stream yields into one.
 func Generate(o Options) (*store.Dataset, error) {
-	if o.Companies < 1 || o.Identities < 0 {
-		return nil, fmt.Errorf("seed: need at least one company and no negative identity count, got %d and %d", o.Companies, o.Identities)
+	var d *store.Dataset
+	for part, err := range Stream(o, 0) {
+		if err != nil {
+			return nil, err
+		}
+		if d == nil {
+			d = part
+			continue
+		}
+		d.Companies = append(d.Companies, part.Companies...)
+		d.Users = append(d.Users, part.Users...)
+		d.Connections = append(d.Connections, part.Connections...)
+		d.Identities = append(d.Identities, part.Identities...)
 	}
-	g := &gen{r: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)), ids: map[string]int64{}, d: &store.Dataset{}}
-	for i := range o.Companies {
-		g.company(i, o.Identities)
+	return d, nil
+}
+
+// Stream yields the dataset Generate makes, in parts of at most partSize
+// identities each (all in one part when partSize < 1), so that a caller
+// such as a store's Load never holds all of it. Concatenating the parts'
+// slices gives exactly Generate's dataset.
+//
+// Records go into the part being filled in the order they are made, and a
+// part is yielded as soon as it holds partSize identities; the last part
+// holds the rest and may have no identities. A company's records come in
+// this order: the company, its identity provider connection, its users
+// (whose person identities are found through that connection), then per
+// family the family's connections and its identities. So every record
+// refers only to records of its own part or of earlier parts; every part
+// but the first begins right after an identity. Each part is a new Dataset
+// the caller may keep.
+//
+// Invalid options yield one error and no part.
+func Stream(o Options, partSize int) iter.Seq2[*store.Dataset, error] {
+	return func(yield func(*store.Dataset, error) bool) {
+		if err := o.Validate(); err != nil {
+			yield(nil, err)
+			return
+		}
+		g := &gen{
+			r:        rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)),
+			ids:      map[string]int64{},
+			partSize: max(partSize, 0),
+			left:     o.Companies * o.Identities * 2,
+			yield:    yield,
+		}
+		g.newPart()
+		for i := range o.Companies {
+			if g.company(i, o.Identities); g.stopped {
+				return
+			}
+		}
+		if len(g.d.Companies)+len(g.d.Users)+len(g.conns)+len(g.d.Identities) > 0 {
+			g.flush()
+		}
 	}
+}
+
+// newPart starts an empty part with room for the identities it will hold.
+func (g *gen) newPart() {
+	n := g.left
+	if g.partSize > 0 {
+		n = min(n, g.partSize)
+	}
+	g.d, g.conns = &store.Dataset{}, nil
+	if n > 0 {
+		g.d.Identities = make([]store.Identity, 0, n)
+	}
+}
+
+// flush yields the part being filled and starts the next one.
+func (g *gen) flush() {
 	for _, c := range g.conns {
 		g.d.Connections = append(g.d.Connections, *c)
 	}
-	return g.d, nil
+	if !g.yield(g.d, nil) {
+		g.stopped = true
+		return
+	}
+	g.newPart()
 }
 
 func (g *gen) company(index, identities int) {
@@ -104,6 +189,8 @@ func (g *gen) company(index, identities int) {
 	c := store.Company{ID: g.next("company"), Name: name, PlanIncludesAPI: index%3 != 2, CreatedAt: epoch.Add(-time.Duration(index+1) * 24 * time.Hour)}
 	g.d.Companies = append(g.d.Companies, c)
 
+	// No part is flushed before the first identity, so the owner set below
+	// reaches the copy of idp that its part holds.
 	idp := g.connection(c.ID, "GOOGLE", nil)
 	nUsers := min(8+identities/25, 400)
 	users := make([]int64, nUsers)
@@ -132,7 +219,9 @@ func (g *gen) company(index, identities int) {
 			conns = append(conns, g.connection(c.ID, types[(index+k*3)%len(types)], &owner))
 		}
 		for range identities {
-			g.identity(c.ID, family, conns[g.r.IntN(len(conns))], users, designators)
+			if g.identity(c.ID, family, conns[g.r.IntN(len(conns))], users, designators); g.stopped {
+				return
+			}
 		}
 	}
 }
@@ -238,6 +327,10 @@ func (g *gen) identity(companyID int64, family store.Family, conn *store.Connect
 	it.AccessA = g.maybeAt(0.3, 120)
 	it.AccessB = g.maybeAt(0.2, 120)
 	g.d.Identities = append(g.d.Identities, it)
+	g.left--
+	if g.partSize > 0 && len(g.d.Identities) == g.partSize {
+		g.flush()
+	}
 }
 
 func lower(s string) string { return strings.ToLower(strings.ReplaceAll(s, " ", "")) }
@@ -248,6 +341,8 @@ func slug(s string) string { return strings.ReplaceAll(lower(s), "-", "") }
 // its users (and whether each accepted the terms) and its identity counts.
 type Summary struct {
 	Companies []CompanySummary `json:"companies"`
+
+	index map[int64]int // Companies' index by id, built by Add
 }
 
 // CompanySummary is one company of a Summary.
@@ -269,22 +364,38 @@ type UserSummary struct {
 // Summarize describes d.
 func Summarize(d *store.Dataset) Summary {
 	s := Summary{Companies: make([]CompanySummary, 0, len(d.Companies))}
-	index := make(map[int64]int, len(d.Companies))
-	for i, c := range d.Companies {
-		index[c.ID] = i
-		s.Companies = append(s.Companies, CompanySummary{ID: c.ID, Name: c.Name, PlanIncludesAPI: c.PlanIncludesAPI, Users: []UserSummary{}})
-	}
-	for _, u := range d.Users {
-		c := &s.Companies[index[u.CompanyID]]
-		c.Users = append(c.Users, UserSummary{ID: u.ID, TermsAccepted: u.TermsAgreedAt != nil})
-	}
-	for _, it := range d.Identities {
-		c := &s.Companies[index[it.CompanyID]]
-		if it.Family == store.Infrastructure {
-			c.InfrastructureIdentities++
-		} else {
-			c.VersionControlIdentities++
+	s.Add(d)
+	return s
+}
+
+// Add adds one part of a dataset, such as Stream yields, to the summary.
+// The part's users and identities must belong to companies of this part or
+// of parts added before; those of other companies are not counted.
+func (s *Summary) Add(part *store.Dataset) {
+	if s.index == nil {
+		s.index = make(map[int64]int, len(s.Companies)+len(part.Companies))
+		for i, c := range s.Companies {
+			s.index[c.ID] = i
 		}
 	}
-	return s
+	for _, c := range part.Companies {
+		s.index[c.ID] = len(s.Companies)
+		s.Companies = append(s.Companies, CompanySummary{ID: c.ID, Name: c.Name, PlanIncludesAPI: c.PlanIncludesAPI, Users: []UserSummary{}})
+	}
+	for _, u := range part.Users {
+		if i, ok := s.index[u.CompanyID]; ok {
+			c := &s.Companies[i]
+			c.Users = append(c.Users, UserSummary{ID: u.ID, TermsAccepted: u.TermsAgreedAt != nil})
+		}
+	}
+	for _, it := range part.Identities {
+		i, ok := s.index[it.CompanyID]
+		switch {
+		case !ok:
+		case it.Family == store.Infrastructure:
+			s.Companies[i].InfrastructureIdentities++
+		default:
+			s.Companies[i].VersionControlIdentities++
+		}
+	}
 }

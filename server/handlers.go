@@ -12,7 +12,7 @@ import (
 // method reads its input, calls the store once and converts the result;
 // errors go to the one error writer, which maps them to statuses.
 type handlers struct {
-	store store.Store
+	store store.Identities
 	now   func() time.Time
 }
 
@@ -85,7 +85,7 @@ func (h *handlers) ListVersionControlIdentities(ctx context.Context, req gen.Lis
 }
 
 func (h *handlers) ConnectInfrastructureIdentity(ctx context.Context, req gen.ConnectInfrastructureIdentityRequestObject) (gen.ConnectInfrastructureIdentityResponseObject, error) {
-	v, err := h.store.Connect(ctx, principalFrom(ctx).Company.ID, store.Infrastructure, req.Id, req.Body.UserId, h.now())
+	v, err := h.store.UpdateIdentity(ctx, principalFrom(ctx).Company.ID, store.Infrastructure, req.Id, store.Link{UserID: req.Body.UserId}, h.now())
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ func (h *handlers) ConnectInfrastructureIdentity(ctx context.Context, req gen.Co
 }
 
 func (h *handlers) ConnectVersionControlIdentity(ctx context.Context, req gen.ConnectVersionControlIdentityRequestObject) (gen.ConnectVersionControlIdentityResponseObject, error) {
-	v, err := h.store.Connect(ctx, principalFrom(ctx).Company.ID, store.VersionControl, req.Id, req.Body.UserId, h.now())
+	v, err := h.store.UpdateIdentity(ctx, principalFrom(ctx).Company.ID, store.VersionControl, req.Id, store.Link{UserID: req.Body.UserId}, h.now())
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +113,7 @@ var versionControlAccess = map[gen.VersionControlToggleField]store.Access{
 
 func (h *handlers) ToggleInfrastructureIdentity(ctx context.Context, req gen.ToggleInfrastructureIdentityRequestObject) (gen.ToggleInfrastructureIdentityResponseObject, error) {
 	field := deref(req.Body.ToggleField, gen.InfrastructureToggleFieldINFRASTRUCTUREADMINACCESS)
-	v, err := h.store.SetAccess(ctx, principalFrom(ctx).Company.ID, store.Infrastructure, req.Id, infrastructureAccess[field], req.Body.Toggle, h.now())
+	v, err := h.store.UpdateIdentity(ctx, principalFrom(ctx).Company.ID, store.Infrastructure, req.Id, store.SetAccess{Access: infrastructureAccess[field], On: req.Body.Toggle}, h.now())
 	if err != nil {
 		return nil, err
 	}
@@ -122,19 +122,19 @@ func (h *handlers) ToggleInfrastructureIdentity(ctx context.Context, req gen.Tog
 
 func (h *handlers) ToggleVersionControlIdentity(ctx context.Context, req gen.ToggleVersionControlIdentityRequestObject) (gen.ToggleVersionControlIdentityResponseObject, error) {
 	field := deref(req.Body.ToggleField, gen.VersionControlToggleFieldVERSIONCONTROLWRITEACCESS)
-	v, err := h.store.SetAccess(ctx, principalFrom(ctx).Company.ID, store.VersionControl, req.Id, versionControlAccess[field], req.Body.Toggle, h.now())
+	v, err := h.store.UpdateIdentity(ctx, principalFrom(ctx).Company.ID, store.VersionControl, req.Id, store.SetAccess{Access: versionControlAccess[field], On: req.Body.Toggle}, h.now())
 	if err != nil {
 		return nil, err
 	}
 	return gen.ToggleVersionControlIdentity200JSONResponse{VersionControlIdentityJSONResponse: gen.VersionControlIdentityJSONResponse(newConverter().versionControl(&v))}, nil
 }
 
-func serviceAccountChange(ctx context.Context, body *gen.ServiceAccountRequest) store.ServiceAccountChange {
-	return store.ServiceAccountChange{Mark: body.ServiceAccount, Reason: body.ServiceAccountReason, ActorID: principalFrom(ctx).User.ID}
+func serviceAccountChange(ctx context.Context, body *gen.ServiceAccountRequest) store.MarkServiceAccount {
+	return store.MarkServiceAccount{Mark: body.ServiceAccount, Reason: body.ServiceAccountReason, ActorID: principalFrom(ctx).User.ID}
 }
 
 func (h *handlers) SetInfrastructureServiceAccount(ctx context.Context, req gen.SetInfrastructureServiceAccountRequestObject) (gen.SetInfrastructureServiceAccountResponseObject, error) {
-	v, err := h.store.SetServiceAccount(ctx, principalFrom(ctx).Company.ID, store.Infrastructure, req.Id, serviceAccountChange(ctx, req.Body), h.now())
+	v, err := h.store.UpdateIdentity(ctx, principalFrom(ctx).Company.ID, store.Infrastructure, req.Id, serviceAccountChange(ctx, req.Body), h.now())
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (h *handlers) SetInfrastructureServiceAccount(ctx context.Context, req gen.
 }
 
 func (h *handlers) SetVersionControlServiceAccount(ctx context.Context, req gen.SetVersionControlServiceAccountRequestObject) (gen.SetVersionControlServiceAccountResponseObject, error) {
-	v, err := h.store.SetServiceAccount(ctx, principalFrom(ctx).Company.ID, store.VersionControl, req.Id, serviceAccountChange(ctx, req.Body), h.now())
+	v, err := h.store.UpdateIdentity(ctx, principalFrom(ctx).Company.ID, store.VersionControl, req.Id, serviceAccountChange(ctx, req.Body), h.now())
 	if err != nil {
 		return nil, err
 	}

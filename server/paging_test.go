@@ -525,7 +525,7 @@ func serveDataset(tb testing.TB, d *store.Dataset, mode server.ValidationMode) (
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = st.Close() })
-	if err := st.Load(ctx, d); err != nil {
+	if err := st.Load(ctx, store.Whole(d)); err != nil {
 		tb.Fatal(err)
 	}
 	var user int64
@@ -539,7 +539,7 @@ func serveDataset(tb testing.TB, d *store.Dataset, mode server.ValidationMode) (
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := st.CreateAPIKey(ctx, store.NewAPIKey{CompanyID: d.Companies[0].ID, UserID: user, Prefix: prefix, Hash: digest, Scopes: []string{apikey.AllReadWrite}}); err != nil {
+	if _, err := st.CreateAPIKey(ctx, store.NewAPIKey{CompanyID: d.Companies[0].ID, UserID: user, Prefix: prefix, Hash: digest, Scopes: []string{apikey.AllReadWrite}}, time.Now()); err != nil {
 		tb.Fatal(err)
 	}
 	srv, err := server.New(server.Config{Store: st, ResponseValidation: mode, Logger: slog.New(slog.DiscardHandler)})

@@ -1,4 +1,4 @@
-// Package server serves the User Identities API over a store.Store: the
+// Package server serves the User Identities API over a store.Identities: the
 // generated strict interface implemented by thin handlers, behind rate
 // limiting, authentication, policy checks, and request and response
 // validation against api/openapi.yaml.
@@ -39,7 +39,7 @@ const DefaultMaxBodyBytes = 512 << 10
 
 // Config configures a Server. Store is required.
 type Config struct {
-	Store store.Store
+	Store store.Identities
 	// BasePath is where the API is mounted; default "/public".
 	BasePath string
 	// ResponseValidation defaults to ValidationStrict.

@@ -436,7 +436,7 @@ func openSeeded(t *testing.T) *sqlite.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Load(context.Background(), d); err != nil {
+	if err := st.Load(context.Background(), store.Whole(d)); err != nil {
 		t.Fatal(err)
 	}
 	return st
@@ -450,27 +450,21 @@ type brokenEnv struct {
 // wrapped is a real store whose identity operations are replaced.
 type wrapped struct {
 	*sqlite.Store
-	ops store.Store
+	ops store.Identities
 }
 
 func (w wrapped) ListIdentities(ctx context.Context, q store.ListQuery) (store.Page, error) {
 	return w.ops.ListIdentities(ctx, q)
 }
-func (w wrapped) Connect(ctx context.Context, c int64, f store.Family, id int64, u *int64, now timeT) (store.IdentityView, error) {
-	return w.ops.Connect(ctx, c, f, id, u, now)
-}
-func (w wrapped) SetAccess(ctx context.Context, c int64, f store.Family, id int64, a store.Access, on bool, now timeT) (store.IdentityView, error) {
-	return w.ops.SetAccess(ctx, c, f, id, a, on, now)
-}
-func (w wrapped) SetServiceAccount(ctx context.Context, c int64, f store.Family, id int64, ch store.ServiceAccountChange, now timeT) (store.IdentityView, error) {
-	return w.ops.SetServiceAccount(ctx, c, f, id, ch, now)
+func (w wrapped) UpdateIdentity(ctx context.Context, c int64, f store.Family, id int64, ch store.Change, now timeT) (store.IdentityView, error) {
+	return w.ops.UpdateIdentity(ctx, c, f, id, ch, now)
 }
 
-func startWithStore(t *testing.T, ops store.Store) brokenEnv {
+func startWithStore(t *testing.T, ops store.Identities) brokenEnv {
 	return startWithStoreMode(t, ops, server.ValidationStrict)
 }
 
-func startWithStoreMode(t *testing.T, ops store.Store, mode server.ValidationMode) brokenEnv {
+func startWithStoreMode(t *testing.T, ops store.Identities, mode server.ValidationMode) brokenEnv {
 	t.Helper()
 	e := testserver.Start(t, testserver.Options{})
 	srv, err := server.New(server.Config{Store: wrapped{Store: e.Store, ops: ops}, Logger: quiet(), ResponseValidation: mode})
@@ -485,18 +479,12 @@ func startWithStoreMode(t *testing.T, ops store.Store, mode server.ValidationMod
 var errDisk = errors.New("disk on fire")
 
 // failingStore fails every identity operation.
-type failingStore struct{ store.Store }
+type failingStore struct{ store.Identities }
 
 func (failingStore) ListIdentities(context.Context, store.ListQuery) (store.Page, error) {
 	return store.Page{}, errDisk
 }
-func (failingStore) Connect(context.Context, int64, store.Family, int64, *int64, timeT) (store.IdentityView, error) {
-	return store.IdentityView{}, errDisk
-}
-func (failingStore) SetAccess(context.Context, int64, store.Family, int64, store.Access, bool, timeT) (store.IdentityView, error) {
-	return store.IdentityView{}, errDisk
-}
-func (failingStore) SetServiceAccount(context.Context, int64, store.Family, int64, store.ServiceAccountChange, timeT) (store.IdentityView, error) {
+func (failingStore) UpdateIdentity(context.Context, int64, store.Family, int64, store.Change, timeT) (store.IdentityView, error) {
 	return store.IdentityView{}, errDisk
 }
 

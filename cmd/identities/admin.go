@@ -32,8 +32,8 @@ func seedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *dbPath == "" {
 		return usagef("--db is required")
 	}
-	d, err := seed.Generate(seed.Options{Companies: *companies, Identities: *identities, Seed: *randSeed})
-	if err != nil {
+	o := seed.Options{Companies: *companies, Identities: *identities, Seed: *randSeed}
+	if err := o.Validate(); err != nil {
 		return usageError{err}
 	}
 	st, err := sqlite.Open(ctx, *dbPath)
@@ -41,12 +41,27 @@ func seedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer st.Close()
-	if err := st.Load(ctx, d); err != nil {
+	// The data goes to the store part by part, and only its summary is kept.
+	var sum seed.Summary
+	parts := func(yield func(*store.Dataset, error) bool) {
+		for part, err := range seed.Stream(o, seedPartSize) {
+			if err == nil {
+				sum.Add(part)
+			}
+			if !yield(part, err) {
+				return
+			}
+		}
+	}
+	if err := st.Load(ctx, parts); err != nil {
 		return err
 	}
 	enc := json.NewEncoder(stdout)
-	return enc.Encode(seed.Summarize(d))
+	return enc.Encode(sum)
 }
+
+// seedPartSize is how many identities the seed command loads at a time.
+const seedPartSize = 10_000
 
 func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -107,7 +122,8 @@ func keysCreate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := apikey.ValidateNets(nets); err != nil {
 		return usageError{err}
 	}
-	exp, err := parseExpiry(*expires, time.Now())
+	now := time.Now()
+	exp, err := parseExpiry(*expires, now)
 	if err != nil {
 		return usageError{err}
 	}
@@ -125,7 +141,7 @@ func keysCreate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	if _, err := st.CreateAPIKey(ctx, store.NewAPIKey{CompanyID: *company, UserID: *user, Prefix: prefix, Hash: digest, Scopes: scopes, AllowedNets: nets, ExpiresAt: exp}); err != nil {
+	if _, err := st.CreateAPIKey(ctx, store.NewAPIKey{CompanyID: *company, UserID: *user, Prefix: prefix, Hash: digest, Scopes: scopes, AllowedNets: nets, ExpiresAt: exp}, now); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintln(stdout, secret)

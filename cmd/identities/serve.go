@@ -120,7 +120,7 @@ func demoData(ctx context.Context, st *sqlite.Store, addr, basePath string, stdo
 	if err != nil {
 		return err
 	}
-	switch err := st.Load(ctx, d); {
+	switch err := st.Load(ctx, store.Whole(d)); {
 	case errors.Is(err, store.ErrNotEmpty):
 		log.Info("database already holds data; not seeding")
 	case err != nil:
@@ -140,7 +140,7 @@ func demoData(ctx context.Context, st *sqlite.Store, addr, basePath string, stdo
 			break
 		}
 	}
-	if _, err := st.CreateAPIKey(ctx, store.NewAPIKey{CompanyID: first, UserID: user, Prefix: prefix, Hash: digest, Scopes: []string{apikey.AllReadWrite}}); err != nil {
+	if _, err := st.CreateAPIKey(ctx, store.NewAPIKey{CompanyID: first, UserID: user, Prefix: prefix, Hash: digest, Scopes: []string{apikey.AllReadWrite}}, time.Now()); err != nil {
 		return fmt.Errorf("create demo key: %w", err)
 	}
 	base := "http://" + addr + "/" + strings.Trim(basePath, "/")

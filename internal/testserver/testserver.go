@@ -81,23 +81,27 @@ func Start(tb testing.TB, o Options) *Env {
 		tb.Fatalf("testserver: open store: %v", err)
 	}
 	tb.Cleanup(func() { _ = st.Close() })
-	if err := st.Load(ctx, d); err != nil {
+	if err := st.Load(ctx, store.Whole(d)); err != nil {
 		tb.Fatalf("testserver: load: %v", err)
 	}
 	e := &Env{Store: st, Data: d}
 	e.pickUsers(tb)
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
 
 	mk := func(company, user int64, scopes []string, nets []string, expires *time.Time) string {
 		secret, prefix, digest, err := apikey.New()
 		if err != nil {
 			tb.Fatalf("testserver: key: %v", err)
 		}
-		id, err := st.CreateAPIKey(ctx, store.NewAPIKey{CompanyID: company, UserID: user, Prefix: prefix, Hash: digest, Scopes: scopes, AllowedNets: nets, ExpiresAt: expires})
+		id, err := st.CreateAPIKey(ctx, store.NewAPIKey{CompanyID: company, UserID: user, Prefix: prefix, Hash: digest, Scopes: scopes, AllowedNets: nets, ExpiresAt: expires}, now())
 		if err != nil {
 			tb.Fatalf("testserver: create key: %v", err)
 		}
 		if scopes == nil { // the revoked key
-			if err := st.RevokeAPIKey(ctx, id, time.Now()); err != nil {
+			if err := st.RevokeAPIKey(ctx, id, now()); err != nil {
 				tb.Fatalf("testserver: revoke: %v", err)
 			}
 		}

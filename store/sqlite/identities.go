@@ -132,7 +132,7 @@ func buildList(q store.ListQuery) (listSQL, error) {
 			searchArgs = []any{needle}
 		}
 		if utf8.RuneCountInString(needle) >= trigram {
-			match = trigramQuery(needle)
+			match = trigramQuery(tenantMarker(q.CompanyID, family)) + " AND " + trigramQuery(needle)
 		}
 	}
 	l.filtered = conn != "" || search != ""
@@ -187,6 +187,12 @@ func buildList(q store.ListQuery) (listSQL, error) {
 		l.matchedArgs = matchedArgs
 	}
 	return l, nil
+}
+
+// tenantMarker is what the search index holds before each row's text: its
+// company and family between two private-use characters (see the schema).
+func tenantMarker(companyID, family int64) string {
+	return fmt.Sprintf("\uE000%d.%d\uE000", companyID, family)
 }
 
 // trigramQuery asks the search index for rows holding trigrams that cover

@@ -138,22 +138,28 @@ CREATE TRIGGER identities_search_copy AFTER UPDATE OF identity_id, username, ema
 END;
 
 -- The trigram index behind q. It holds only which rows have which trigram
--- (detail=none): a search asks for rows holding every trigram of the term,
--- then checks the term itself in search, so the index can only narrow.
+-- (detail=none), of search prefixed with a marker of the row's company and
+-- family between two U+E000 characters: a search asks for rows holding
+-- every trigram of the marker and of the term, then checks the company, the
+-- family and the term itself on those rows, so the index only narrows and
+-- other companies' rows cost nothing.
 CREATE VIRTUAL TABLE identities_search USING fts5 (
-    search, content = 'identities', content_rowid = 'id', tokenize = 'trigram case_sensitive 1', detail = 'none'
+    search, content = '', contentless_delete = 1, tokenize = 'trigram case_sensitive 1', detail = 'none'
 );
-INSERT INTO identities_search (identities_search) VALUES ('rebuild');
+INSERT INTO identities_search (rowid, search)
+SELECT id, char(57344) || company_id || '.' || family || char(57344) || search FROM identities;
 
 CREATE TRIGGER identities_search_insert AFTER INSERT ON identities BEGIN
-    INSERT INTO identities_search (rowid, search) VALUES (new.id, new.search);
+    INSERT INTO identities_search (rowid, search)
+    VALUES (new.id, char(57344) || new.company_id || '.' || new.family || char(57344) || new.search);
 END;
 
 CREATE TRIGGER identities_search_delete AFTER DELETE ON identities BEGIN
-    INSERT INTO identities_search (identities_search, rowid, search) VALUES ('delete', old.id, old.search);
+    DELETE FROM identities_search WHERE rowid = old.id;
 END;
 
-CREATE TRIGGER identities_search_update AFTER UPDATE OF search ON identities BEGIN
-    INSERT INTO identities_search (identities_search, rowid, search) VALUES ('delete', old.id, old.search);
-    INSERT INTO identities_search (rowid, search) VALUES (new.id, new.search);
+CREATE TRIGGER identities_search_update AFTER UPDATE OF company_id, family, search ON identities BEGIN
+    DELETE FROM identities_search WHERE rowid = old.id;
+    INSERT INTO identities_search (rowid, search)
+    VALUES (new.id, char(57344) || new.company_id || '.' || new.family || char(57344) || new.search);
 END;
