@@ -49,9 +49,11 @@ func Open(tb testing.TB, n int) *sqlite.Store {
 	path := filepath.Join(dir, fmt.Sprintf("identities-%d-seed%d-%s.db", n, o.Seed, sqlite.SchemaDigest()))
 	if _, err := os.Stat(path); err != nil {
 		// Stores of an older schema are of no further use.
-		stale, _ := filepath.Glob(filepath.Join(dir, fmt.Sprintf("identities-%d-seed%d-*.db", n, o.Seed)))
-		for _, f := range stale {
-			_ = os.Remove(f)
+		for _, suffix := range []string{".db", ".db-wal", ".db-shm"} {
+			stale, _ := filepath.Glob(filepath.Join(dir, fmt.Sprintf("identities-%d-seed%d-*%s", n, o.Seed, suffix)))
+			for _, f := range stale {
+				_ = os.Remove(f)
+			}
 		}
 		start := time.Now()
 		if err := build(ctx, path, o); err != nil {

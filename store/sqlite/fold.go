@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"database/sql/driver"
+	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 
 	sqlite "modernc.org/sqlite"
@@ -28,6 +30,20 @@ func init() {
 	if err != nil {
 		panic(fmt.Sprintf("sqlite: register fold: %v", err))
 	}
+	// search_tokens(company_id, family, search) is what the search index
+	// holds of a row.
+	err = sqlite.RegisterDeterministicScalarFunction("search_tokens", 3, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		company, ok1 := args[0].(int64)
+		family, ok2 := args[1].(int64)
+		text, ok3 := args[2].(string)
+		if !ok1 || !ok2 || !ok3 {
+			return nil, fmt.Errorf("search_tokens: want (integer, integer, text), got (%T, %T, %T)", args[0], args[1], args[2])
+		}
+		return searchTokens(company, family, text), nil
+	})
+	if err != nil {
+		panic(fmt.Sprintf("sqlite: register search_tokens: %v", err))
+	}
 }
 
 // searchText is what q looks in: each searched field folded, one a line.
@@ -38,4 +54,35 @@ func searchText(identityID, username string, email *string) string {
 		e = *email
 	}
 	return fold(identityID) + "\n" + fold(username) + "\n" + fold(e)
+}
+
+// trigram is the length, in characters, of the pieces the search index
+// holds. Shorter terms are checked on every identity of the company and
+// family.
+const trigram = 3
+
+// searchTokens is what the search index holds of one row: one token for
+// each trigram of text, in order, naming the row's company and family and
+// the trigram's bytes in hex ("c12f1x616263" for "abc" of company 12,
+// family 1). A phrase of a term's tokens (see searchPhrase) then matches
+// exactly the rows of that company and family whose text holds the term.
+func searchTokens(companyID, family int64, text string) string {
+	r := []rune(text)
+	prefix := "c" + strconv.FormatInt(companyID, 10) + "f" + strconv.FormatInt(family, 10) + "x"
+	var b strings.Builder
+	b.Grow(max(len(r)-trigram+1, 0) * (len(prefix) + 7))
+	for i := 0; i+trigram <= len(r); i++ {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(prefix)
+		b.WriteString(hex.EncodeToString([]byte(string(r[i : i+trigram]))))
+	}
+	return b.String()
+}
+
+// searchPhrase is the search index query for the rows of a company and
+// family whose text holds term, which has at least trigram characters.
+func searchPhrase(companyID, family int64, term string) string {
+	return `"` + searchTokens(companyID, family, term) + `"`
 }

@@ -71,10 +71,6 @@ var sortColumns = map[store.Sort]sortColumn{
 // ErrBadQuery reports a ListQuery the store cannot run.
 var ErrBadQuery = errors.New("sqlite: bad list query")
 
-// trigram is the shortest term, in characters, the search index serves.
-// Shorter terms are checked on every identity of the company and family.
-const trigram = 3
-
 // listSQL is the SQL of one list request: a count, and two ways to pick the
 // page's ids. ordered walks the sort's index and skips rows that do not
 // match: its cost grows with the rows it walks, about (offset+limit) times
@@ -131,8 +127,8 @@ func buildList(q store.ListQuery) (listSQL, error) {
 			search = "instr(i.search, ?) > 0"
 			searchArgs = []any{needle}
 		}
-		if utf8.RuneCountInString(needle) >= trigram {
-			match = trigramQuery(tenantMarker(q.CompanyID, family)) + " AND " + trigramQuery(needle)
+		if utf8.RuneCountInString(needle) >= trigram && !strings.Contains(needle, "\n") {
+			match = searchPhrase(q.CompanyID, family, needle)
 		}
 	}
 	l.filtered = conn != "" || search != ""
@@ -168,6 +164,12 @@ func buildList(q store.ListQuery) (listSQL, error) {
 		}
 		l.count = "SELECT coalesce(sum(k.n), 0), coalesce(sum(k.n) FILTER (WHERE " + filter + "), 0) FROM identity_counts k WHERE " + kcond
 		l.countArgs = append(append([]any{}, connArgs...), tenant...)
+	} else if match != "" && conn == "" {
+		// The phrase matches exactly the company's identities of the family
+		// that hold the term: the index alone counts them.
+		l.count = "SELECT (SELECT coalesce(sum(k.n), 0) FROM identity_counts k WHERE k.company_id = ? AND k.family = ?), " +
+			"(SELECT count(*) FROM identities_search s WHERE s.identities_search MATCH ?)"
+		l.countArgs = append(append([]any{}, tenant...), match)
 	} else {
 		l.count = "SELECT (SELECT coalesce(sum(k.n), 0) FROM identity_counts k WHERE k.company_id = ? AND k.family = ?), " +
 			"(SELECT count(*) FROM " + matchedFrom + " WHERE " + cond + ")"
@@ -187,29 +189,6 @@ func buildList(q store.ListQuery) (listSQL, error) {
 		l.matchedArgs = matchedArgs
 	}
 	return l, nil
-}
-
-// tenantMarker is what the search index holds before each row's text: its
-// company and family between two private-use characters (see the schema).
-func tenantMarker(companyID, family int64) string {
-	return fmt.Sprintf("\uE000%d.%d\uE000", companyID, family)
-}
-
-// trigramQuery asks the search index for rows holding trigrams that cover
-// needle (at least trigram characters long).
-func trigramQuery(needle string) string {
-	r := []rune(needle)
-	var parts []string
-	add := func(i int) {
-		parts = append(parts, `"`+strings.ReplaceAll(string(r[i:i+trigram]), `"`, `""`)+`"`)
-	}
-	for i := 0; i+trigram <= len(r); i += trigram {
-		add(i)
-	}
-	if len(r)%trigram != 0 {
-		add(len(r) - trigram)
-	}
-	return strings.Join(parts, " AND ")
 }
 
 // useMatched says whether reading the matches beats walking the index: it

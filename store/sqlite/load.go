@@ -109,8 +109,7 @@ func setAside(ctx context.Context, tx *sql.Tx) (restore func() error, err error)
 			steps = append(steps, o.sql)
 		}
 		steps = append(steps,
-			`INSERT INTO identities_search (rowid, search)
-			 SELECT id, char(57344) || company_id || '.' || family || char(57344) || search FROM identities`,
+			"INSERT INTO identities_search (rowid, tokens) SELECT id, search_tokens(company_id, family, search) FROM identities",
 			`INSERT INTO identity_counts (company_id, family, connection_id, n)
 			 SELECT company_id, family, connection_id, count(*) FROM identities GROUP BY company_id, family, connection_id`, fmt.Sprintf("PRAGMA cache_size = %d", cache))
 		for _, step := range steps {

@@ -11,6 +11,7 @@ import (
 	"github.com/identities-go/identities/gen"
 	"github.com/identities-go/identities/internal/scaledb"
 	"github.com/identities-go/identities/store"
+	"github.com/identities-go/identities/store/sqlite"
 )
 
 // scaleSizes are the store sizes, in identities of each family, that the
@@ -43,64 +44,74 @@ func documentedSorts(b *testing.B, f store.Family) []store.Sort {
 	return out
 }
 
-// scaleFilters are the filters every sort runs with: none, each connection
-// filter, and a q that matches about one identity in twenty.
-func scaleFilters(b *testing.B, st store.Identities, f store.Family) []struct {
+// shape is one list request, named, whose values depend on the store.
+type shape struct {
 	name string
-	q    store.ListQuery
-} {
+	q    func(n int, st *sqlite.Store) store.ListQuery
+}
+
+// benchCase is a shape in one sort order.
+type benchCase struct {
+	sort  store.Sort
+	desc  bool
+	shape shape
+}
+
+// firstIdentity returns the family's identity with the lowest identity id.
+func firstIdentity(b *testing.B, st store.Identities, f store.Family) store.IdentityView {
 	first, err := st.ListIdentities(context.Background(), store.ListQuery{CompanyID: 1, Family: f, Page: 1, Limit: 1, Sort: store.SortIdentityID})
 	if err != nil || len(first.Items) == 0 {
 		b.Fatalf("the store holds no %s identity: %v", f, err)
 	}
-	it := first.Items[0]
-	return []struct {
-		name string
-		q    store.ListQuery
-	}{
-		{"none", store.ListQuery{}},
-		{"clientType", store.ListQuery{ClientType: it.Connection.ClientType}},
-		{"connectionId", store.ListQuery{ConnectionID: it.ConnectionID}},
-		{"q=name", store.ListQuery{Q: "lovelace"}},
-	}
+	return first.Items[0]
 }
 
 // BenchmarkScaleList reads page 1 (50 items) of every sort, direction and
-// filter of both families from stores of each -scale size, and a page in
-// the middle of the list.
+// filter of both families, then a page in the middle, a q matching one
+// identity and a q shorter than a trigram, from stores of each -scale size.
+// The sizes are the innermost loop, so each shape's runs at every size
+// stand next to each other in time.
 func BenchmarkScaleList(b *testing.B) {
+	stores := map[int]*sqlite.Store{}
 	for _, n := range sizes(b) {
-		st := scaledb.Open(b, n)
-		for _, f := range []store.Family{store.Infrastructure, store.VersionControl} {
-			filters := scaleFilters(b, st, f)
-			for _, sort := range documentedSorts(b, f) {
-				for _, desc := range []bool{false, true} {
-					for _, fl := range filters {
-						q := fl.q
-						q.CompanyID, q.Family, q.Page, q.Limit, q.Sort, q.Descending = 1, f, 1, 50, sort, desc
-						name := fmt.Sprintf("family=%s/sort=%s/dir=%s/filter=%s/size=%d", f, sort, dirName(desc), fl.name, n)
-						b.Run(name, func(b *testing.B) { benchList(b, st, q) })
-					}
+		stores[n] = scaledb.Open(b, n)
+	}
+	for _, f := range []store.Family{store.Infrastructure, store.VersionControl} {
+		filters := []shape{
+			{"none", func(int, *sqlite.Store) store.ListQuery { return store.ListQuery{} }},
+			{"clientType", func(_ int, st *sqlite.Store) store.ListQuery {
+				return store.ListQuery{ClientType: firstIdentity(b, st, f).Connection.ClientType}
+			}},
+			{"connectionId", func(_ int, st *sqlite.Store) store.ListQuery {
+				return store.ListQuery{ConnectionID: firstIdentity(b, st, f).ConnectionID}
+			}},
+			{"q=name", func(int, *sqlite.Store) store.ListQuery { return store.ListQuery{Q: "lovelace"} }}, // about 1 in 20
+		}
+		var cases []benchCase
+		for _, sort := range documentedSorts(b, f) {
+			for _, desc := range []bool{false, true} {
+				for _, fl := range filters {
+					cases = append(cases, benchCase{sort, desc, fl})
 				}
 			}
-			// A page in the middle of the list, and q terms that match one
-			// identity and that are shorter than the search index serves.
-			one, err := st.ListIdentities(context.Background(), store.ListQuery{CompanyID: 1, Family: f, Page: 1, Limit: 1, Sort: store.SortIdentityID})
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, c := range []struct {
-				name string
-				q    store.ListQuery
-			}{
-				{"deep-page-middle", store.ListQuery{Page: int64(n/2/50 + 1)}},
-				{"q=id", store.ListQuery{Q: strings.ToUpper(one.Items[0].IdentityID[1:7])}},
-				{"q=2char", store.ListQuery{Q: "la"}},
-			} {
-				q := c.q
-				q.CompanyID, q.Family, q.Limit, q.Sort = 1, f, 50, store.SortUsername
+		}
+		for _, extra := range []shape{
+			{"deep-page-middle", func(n int, _ *sqlite.Store) store.ListQuery { return store.ListQuery{Page: int64(n/2/50 + 1)} }},
+			{"q=id", func(_ int, st *sqlite.Store) store.ListQuery {
+				return store.ListQuery{Q: strings.ToUpper(firstIdentity(b, st, f).IdentityID[1:7])}
+			}},
+			{"q=2char", func(int, *sqlite.Store) store.ListQuery { return store.ListQuery{Q: "la"} }},
+		} {
+			cases = append(cases, benchCase{store.SortUsername, false, extra})
+		}
+		for _, c := range cases {
+			for _, n := range sizes(b) {
+				st := stores[n]
+				q := c.shape.q(n, st)
+				q.CompanyID, q.Family, q.Limit, q.Sort, q.Descending = 1, f, 50, c.sort, c.desc
 				q.Page = max(q.Page, 1)
-				b.Run(fmt.Sprintf("family=%s/sort=USERNAME/dir=ASC/filter=%s/size=%d", f, c.name, n), func(b *testing.B) { benchList(b, st, q) })
+				name := fmt.Sprintf("family=%s/sort=%s/dir=%s/filter=%s/size=%d", f, c.sort, dirName(c.desc), c.shape.name, n)
+				b.Run(name, func(b *testing.B) { benchList(b, st, q) })
 			}
 		}
 	}

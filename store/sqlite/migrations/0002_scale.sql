@@ -137,21 +137,20 @@ CREATE TRIGGER identities_search_copy AFTER UPDATE OF identity_id, username, ema
     WHERE id = new.id;
 END;
 
--- The trigram index behind q. It holds only which rows have which trigram
--- (detail=none), of search prefixed with a marker of the row's company and
--- family between two U+E000 characters: a search asks for rows holding
--- every trigram of the marker and of the term, then checks the company, the
--- family and the term itself on those rows, so the index only narrows and
--- other companies' rows cost nothing.
+-- The search index behind q: for each row, one token per trigram of search,
+-- in order, naming the row's company and family (search_tokens, a function
+-- the store registers; writes to these columns need it). A phrase of a
+-- term's tokens matches exactly the company's rows of the family whose
+-- search holds the term, so a search reads no other company's entries and
+-- counts its matches without reading rows.
 CREATE VIRTUAL TABLE identities_search USING fts5 (
-    search, content = '', contentless_delete = 1, tokenize = 'trigram case_sensitive 1', detail = 'none'
+    tokens, content = '', contentless_delete = 1, tokenize = 'ascii', detail = 'full'
 );
-INSERT INTO identities_search (rowid, search)
-SELECT id, char(57344) || company_id || '.' || family || char(57344) || search FROM identities;
+INSERT INTO identities_search (rowid, tokens)
+SELECT id, search_tokens(company_id, family, search) FROM identities;
 
 CREATE TRIGGER identities_search_insert AFTER INSERT ON identities BEGIN
-    INSERT INTO identities_search (rowid, search)
-    VALUES (new.id, char(57344) || new.company_id || '.' || new.family || char(57344) || new.search);
+    INSERT INTO identities_search (rowid, tokens) VALUES (new.id, search_tokens(new.company_id, new.family, new.search));
 END;
 
 CREATE TRIGGER identities_search_delete AFTER DELETE ON identities BEGIN
@@ -160,6 +159,5 @@ END;
 
 CREATE TRIGGER identities_search_update AFTER UPDATE OF company_id, family, search ON identities BEGIN
     DELETE FROM identities_search WHERE rowid = old.id;
-    INSERT INTO identities_search (rowid, search)
-    VALUES (new.id, char(57344) || new.company_id || '.' || new.family || char(57344) || new.search);
+    INSERT INTO identities_search (rowid, tokens) VALUES (new.id, search_tokens(new.company_id, new.family, new.search));
 END;
