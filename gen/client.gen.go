@@ -106,10 +106,9 @@ type ClientInterface interface {
 	// - `total` counts every identity that matches, on all pages.
 	// - Cost: page 1 of every sort and filter costs the same whatever the
 	//   number of identities. A later page also steps over the identities
-	//   before it, so its cost grows with `page` × `limit`. A `q` of three or
-	//   more characters costs about as much as the number of the company's
-	//   identities of this family that contain it; a shorter `q` looks at every
-	//   one of them.
+	//   before it, so its cost grows with `page` × `limit`. A `q` costs about
+	//   as much as the number of the company's identities of this family that
+	//   contain it.
 	//
 	// Corresponds with GET /user-identities/infrastructure (the `ListInfrastructureIdentities` operationId).
 	ListInfrastructureIdentities(ctx context.Context, params *ListInfrastructureIdentitiesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -210,10 +209,9 @@ type ClientInterface interface {
 	// - `total` counts every identity that matches, on all pages.
 	// - Cost: page 1 of every sort and filter costs the same whatever the
 	//   number of identities. A later page also steps over the identities
-	//   before it, so its cost grows with `page` × `limit`. A `q` of three or
-	//   more characters costs about as much as the number of the company's
-	//   identities of this family that contain it; a shorter `q` looks at every
-	//   one of them.
+	//   before it, so its cost grows with `page` × `limit`. A `q` costs about
+	//   as much as the number of the company's identities of this family that
+	//   contain it.
 	//
 	// Corresponds with GET /user-identities/version-control (the `ListVersionControlIdentities` operationId).
 	ListVersionControlIdentities(ctx context.Context, params *ListVersionControlIdentitiesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -317,10 +315,9 @@ type ClientInterface interface {
 //   - `total` counts every identity that matches, on all pages.
 //   - Cost: page 1 of every sort and filter costs the same whatever the
 //     number of identities. A later page also steps over the identities
-//     before it, so its cost grows with `page` × `limit`. A `q` of three or
-//     more characters costs about as much as the number of the company's
-//     identities of this family that contain it; a shorter `q` looks at every
-//     one of them.
+//     before it, so its cost grows with `page` × `limit`. A `q` costs about
+//     as much as the number of the company's identities of this family that
+//     contain it.
 //
 // Corresponds with GET /user-identities/infrastructure (the `ListInfrastructureIdentities` operationId).
 func (c *Client) ListInfrastructureIdentities(ctx context.Context, params *ListInfrastructureIdentitiesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -491,10 +488,9 @@ func (c *Client) ToggleInfrastructureIdentity(ctx context.Context, id IdentityId
 //   - `total` counts every identity that matches, on all pages.
 //   - Cost: page 1 of every sort and filter costs the same whatever the
 //     number of identities. A later page also steps over the identities
-//     before it, so its cost grows with `page` × `limit`. A `q` of three or
-//     more characters costs about as much as the number of the company's
-//     identities of this family that contain it; a shorter `q` looks at every
-//     one of them.
+//     before it, so its cost grows with `page` × `limit`. A `q` costs about
+//     as much as the number of the company's identities of this family that
+//     contain it.
 //
 // Corresponds with GET /user-identities/version-control (the `ListVersionControlIdentities` operationId).
 func (c *Client) ListVersionControlIdentities(ctx context.Context, params *ListVersionControlIdentitiesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1245,10 +1241,9 @@ type ClientWithResponsesInterface interface {
 	// - `total` counts every identity that matches, on all pages.
 	// - Cost: page 1 of every sort and filter costs the same whatever the
 	//   number of identities. A later page also steps over the identities
-	//   before it, so its cost grows with `page` × `limit`. A `q` of three or
-	//   more characters costs about as much as the number of the company's
-	//   identities of this family that contain it; a shorter `q` looks at every
-	//   one of them.
+	//   before it, so its cost grows with `page` × `limit`. A `q` costs about
+	//   as much as the number of the company's identities of this family that
+	//   contain it.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1351,10 +1346,9 @@ type ClientWithResponsesInterface interface {
 	// - `total` counts every identity that matches, on all pages.
 	// - Cost: page 1 of every sort and filter costs the same whatever the
 	//   number of identities. A later page also steps over the identities
-	//   before it, so its cost grows with `page` × `limit`. A `q` of three or
-	//   more characters costs about as much as the number of the company's
-	//   identities of this family that contain it; a shorter `q` looks at every
-	//   one of them.
+	//   before it, so its cost grows with `page` × `limit`. A `q` costs about
+	//   as much as the number of the company's identities of this family that
+	//   contain it.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2442,10 +2436,9 @@ func (r ToggleVersionControlIdentityResponse) ContentType() string {
 //   - `total` counts every identity that matches, on all pages.
 //   - Cost: page 1 of every sort and filter costs the same whatever the
 //     number of identities. A later page also steps over the identities
-//     before it, so its cost grows with `page` × `limit`. A `q` of three or
-//     more characters costs about as much as the number of the company's
-//     identities of this family that contain it; a shorter `q` looks at every
-//     one of them.
+//     before it, so its cost grows with `page` × `limit`. A `q` costs about
+//     as much as the number of the company's identities of this family that
+//     contain it.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -2590,10 +2583,9 @@ func (c *ClientWithResponses) ToggleInfrastructureIdentityWithResponse(ctx conte
 //   - `total` counts every identity that matches, on all pages.
 //   - Cost: page 1 of every sort and filter costs the same whatever the
 //     number of identities. A later page also steps over the identities
-//     before it, so its cost grows with `page` × `limit`. A `q` of three or
-//     more characters costs about as much as the number of the company's
-//     identities of this family that contain it; a shorter `q` looks at every
-//     one of them.
+//     before it, so its cost grows with `page` × `limit`. A `q` costs about
+//     as much as the number of the company's identities of this family that
+//     contain it.
 //
 // Returns a wrapper object for the known response body format(s).
 //

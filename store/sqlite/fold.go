@@ -57,32 +57,46 @@ func searchText(identityID, username string, email *string) string {
 }
 
 // trigram is the length, in characters, of the pieces the search index
-// holds. Shorter terms are checked on every identity of the company and
-// family.
+// holds.
 const trigram = 3
 
 // searchTokens is what the search index holds of one row: one token for
-// each trigram of text, in order, naming the row's company and family and
-// the trigram's bytes in hex ("c12f1x616263" for "abc" of company 12,
-// family 1). A phrase of a term's tokens (see searchPhrase) then matches
-// exactly the rows of that company and family whose text holds the term.
+// each trigram of text followed by two newlines, in order, naming the row's
+// company and family and the trigram's bytes in hex ("c12f1x616263" for
+// "abc" of company 12, family 1). Thanks to the newlines every character
+// of text starts a token, so a term of any length is found: see
+// searchQuery.
 func searchTokens(companyID, family int64, text string) string {
-	r := []rune(text)
-	prefix := "c" + strconv.FormatInt(companyID, 10) + "f" + strconv.FormatInt(family, 10) + "x"
+	return tokens(tokenPrefix(companyID, family), []rune(text+"\n\n"), trigram)
+}
+
+// searchQuery is the search index query for the rows of a company and
+// family whose text holds term, which holds no newline. A term of three or
+// more characters is the phrase of its trigrams' tokens; a shorter one
+// asks for the tokens that begin with it.
+func searchQuery(companyID, family int64, term string) string {
+	r := []rune(term)
+	prefix := tokenPrefix(companyID, family)
+	if len(r) >= trigram {
+		return `"` + tokens(prefix, r, trigram) + `"`
+	}
+	return `"` + tokens(prefix, r, len(r)) + `"*`
+}
+
+func tokenPrefix(companyID, family int64) string {
+	return "c" + strconv.FormatInt(companyID, 10) + "f" + strconv.FormatInt(family, 10) + "x"
+}
+
+// tokens writes a token for each piece of r of n characters, in order.
+func tokens(prefix string, r []rune, n int) string {
 	var b strings.Builder
-	b.Grow(max(len(r)-trigram+1, 0) * (len(prefix) + 7))
-	for i := 0; i+trigram <= len(r); i++ {
+	b.Grow(max(len(r)-n+1, 0) * (len(prefix) + 2*n + 1))
+	for i := 0; i+n <= len(r); i++ {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
 		b.WriteString(prefix)
-		b.WriteString(hex.EncodeToString([]byte(string(r[i : i+trigram]))))
+		b.WriteString(hex.EncodeToString([]byte(string(r[i : i+n]))))
 	}
 	return b.String()
-}
-
-// searchPhrase is the search index query for the rows of a company and
-// family whose text holds term, which has at least trigram characters.
-func searchPhrase(companyID, family int64, term string) string {
-	return `"` + searchTokens(companyID, family, term) + `"`
 }

@@ -8,7 +8,6 @@ import (
 	"math"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/identities-go/identities/store"
 )
@@ -127,8 +126,8 @@ func buildList(q store.ListQuery) (listSQL, error) {
 			search = "instr(i.search, ?) > 0"
 			searchArgs = []any{needle}
 		}
-		if utf8.RuneCountInString(needle) >= trigram && !strings.Contains(needle, "\n") {
-			match = searchPhrase(q.CompanyID, family, needle)
+		if !strings.Contains(needle, "\n") {
+			match = searchQuery(q.CompanyID, family, needle)
 		}
 	}
 	l.filtered = conn != "" || search != ""

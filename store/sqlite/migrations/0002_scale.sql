@@ -137,12 +137,13 @@ CREATE TRIGGER identities_search_copy AFTER UPDATE OF identity_id, username, ema
     WHERE id = new.id;
 END;
 
--- The search index behind q: for each row, one token per trigram of search,
--- in order, naming the row's company and family (search_tokens, a function
--- the store registers; writes to these columns need it). A phrase of a
--- term's tokens matches exactly the company's rows of the family whose
--- search holds the term, so a search reads no other company's entries and
--- counts its matches without reading rows.
+-- The search index behind q: for each row, one token per trigram of search
+-- followed by two newlines, in order, naming the row's company and family
+-- (search_tokens, a function the store registers; writes to these columns
+-- need it). A phrase of a term's tokens, or for a term of one or two
+-- characters the tokens that begin with it, matches exactly the company's
+-- rows of the family whose search holds the term: a search reads no other
+-- company's entries and counts its matches without reading rows.
 CREATE VIRTUAL TABLE identities_search USING fts5 (
     tokens, content = '', contentless_delete = 1, tokenize = 'ascii', detail = 'full'
 );
