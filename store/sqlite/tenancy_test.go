@@ -5,16 +5,18 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/identities-go/identities/seed"
 	"github.com/identities-go/identities/store"
 )
 
-// TestReadsStayInsideTheCompany: even a row that points at another
-// company's connection or user (which the API cannot create) never brings
-// that company's records into a response.
-func TestReadsStayInsideTheCompany(t *testing.T) {
+// TestForeignKeysKeepRowsInsideTheCompany: the schema refuses a row that
+// points an identity at another company's user, designator or connection
+// (which the API cannot write), so that reads need not check.
+func TestForeignKeysKeepRowsInsideTheCompany(t *testing.T) {
 	s, d := openSeeded(t, seed.Options{Companies: 2, Identities: 5, Seed: 4})
 	ctx := context.Background()
 	var mine store.Identity
@@ -34,27 +36,49 @@ func TestReadsStayInsideTheCompany(t *testing.T) {
 			theirConn = c.ID
 		}
 	}
-	if _, err := s.write.ExecContext(ctx, "UPDATE identities SET user_id = ? WHERE id = ?", theirUser, mine.ID); err != nil {
-		t.Fatal(err)
-	}
-	v, err := s.GetIdentity(ctx, mine.CompanyID, mine.Family, mine.ID)
+	before, err := s.GetIdentity(ctx, mine.CompanyID, mine.Family, mine.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.User != nil {
-		t.Fatalf("another company's user %d was loaded", v.User.ID)
+	for col, id := range map[string]int64{"user_id": theirUser, "designator_id": theirUser, "connection_id": theirConn} {
+		_, err := s.write.ExecContext(ctx, "UPDATE identities SET "+col+" = ? WHERE id = ?", id, mine.ID)
+		if err == nil || !strings.Contains(err.Error(), "FOREIGN KEY constraint failed") {
+			t.Errorf("pointing %s at another company's record: %v, want a foreign key error", col, err)
+		}
 	}
-	if _, err := s.write.ExecContext(ctx, "UPDATE identities SET connection_id = ? WHERE id = ?", theirConn, mine.ID); err != nil {
+	// The same columns may point inside the company.
+	var myUser int64
+	for _, u := range d.Users {
+		if u.CompanyID == mine.CompanyID {
+			myUser = u.ID
+		}
+	}
+	if _, err := s.write.ExecContext(ctx, "UPDATE identities SET designator_id = ? WHERE id = ?", myUser, mine.ID); err != nil {
+		t.Fatalf("pointing designator_id at a user of the company: %v", err)
+	}
+	if _, err := s.write.ExecContext(ctx, "UPDATE identities SET designator_id = ? WHERE id = ?", before.DesignatorID, mine.ID); err != nil {
 		t.Fatal(err)
+	}
+	after, err := s.GetIdentity(ctx, mine.CompanyID, mine.Family, mine.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(before, after) {
+		t.Fatalf("a refused update changed the identity:\nbefore %+v\nafter  %+v", before.Identity, after.Identity)
 	}
 	page, err := s.ListIdentities(ctx, store.ListQuery{CompanyID: mine.CompanyID, Family: mine.Family, Page: 1, Limit: 50, Sort: store.SortIdentityID})
 	if err != nil {
 		t.Fatal(err)
 	}
+	found := false
 	for _, it := range page.Items {
-		if it.ID == mine.ID || it.Connection.CompanyID != mine.CompanyID {
-			t.Fatalf("identity %d listed through another company's connection", it.ID)
+		found = found || it.ID == mine.ID
+		if it.Connection.CompanyID != mine.CompanyID {
+			t.Fatalf("identity %d listed with another company's connection", it.ID)
 		}
+	}
+	if !found {
+		t.Fatalf("identity %d is no longer listed", mine.ID)
 	}
 }
 
@@ -75,7 +99,7 @@ func TestLoadRefusesCrossTenantReferences(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.Load(context.Background(), d); !errors.Is(err, ErrCrossTenant) {
+	if err := s.Load(context.Background(), store.Whole(d)); !errors.Is(err, ErrCrossTenant) {
 		t.Fatalf("Load = %v, want ErrCrossTenant", err)
 	}
 }
@@ -91,13 +115,5 @@ func TestPathsWithURICharacters(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Fatalf("%s: the database is not at that path: %v", name, err)
 		}
-	}
-}
-
-func TestListAPIKeysIsNeverNil(t *testing.T) {
-	s, _ := openSeeded(t, seed.Options{Companies: 1, Identities: 1, Seed: 1})
-	keys, err := s.ListAPIKeys(context.Background(), 0)
-	if err != nil || keys == nil || len(keys) != 0 {
-		t.Fatalf("keys %#v, err %v", keys, err)
 	}
 }
