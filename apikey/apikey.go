@@ -1,15 +1,20 @@
-// Package apikey makes API keys, digests them for storage, and decides what
+// Package apikey issues API keys, digests them for storage, and decides what
 // their scopes allow.
 package apikey
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/identities-go/identities/store"
 )
 
 // keyPrefix starts every key, so leaked keys are easy to recognise.
@@ -30,15 +35,51 @@ const (
 // Known lists every scope name a key may be given.
 var Known = []string{InfrastructureRead, InfrastructureWrite, VersionControlRead, VersionControlWrite, AllRead, AllReadWrite}
 
-// New returns a fresh secret key, the short prefix shown in listings, and
-// the digest to store.
-func New() (secret, prefix string, digest []byte, err error) {
+// Grant is what a new key acts as and may do.
+type Grant struct {
+	CompanyID int64
+	// UserID is the acting user; it must belong to the company.
+	UserID int64
+	// Scopes are what the key may do: at least one of Known.
+	Scopes []string
+	// AllowedNets are CIDRs or addresses the key may be used from; empty
+	// allows any address.
+	AllowedNets []string
+	// ExpiresAt, when set, is when the key stops working.
+	ExpiresAt *time.Time
+}
+
+// Store records keys; store.Admin is one.
+type Store interface {
+	CreateAPIKey(ctx context.Context, k store.NewAPIKey, now time.Time) (int64, error)
+}
+
+// Issue makes a key for g and records it in st as created at now: only its
+// digest and the short prefix shown in listings are stored. It returns the
+// secret, which is shown once and cannot be recovered, and the key's id.
+func Issue(ctx context.Context, st Store, g Grant, now time.Time) (secret string, id int64, err error) {
+	if len(g.Scopes) == 0 {
+		return "", 0, errors.New("apikey: a key needs at least one scope")
+	}
+	if err := ValidateScopes(g.Scopes); err != nil {
+		return "", 0, err
+	}
+	if err := ValidateNets(g.AllowedNets); err != nil {
+		return "", 0, err
+	}
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
-		return "", "", nil, fmt.Errorf("apikey: read random: %w", err)
+		return "", 0, fmt.Errorf("apikey: read random: %w", err)
 	}
 	secret = keyPrefix + base64.RawURLEncoding.EncodeToString(b)
-	return secret, secret[:len(keyPrefix)+6], Digest(secret), nil
+	id, err = st.CreateAPIKey(ctx, store.NewAPIKey{
+		CompanyID: g.CompanyID, UserID: g.UserID, Prefix: secret[:len(keyPrefix)+6], Hash: Digest(secret),
+		Scopes: slices.Clone(g.Scopes), AllowedNets: slices.Clone(g.AllowedNets), ExpiresAt: g.ExpiresAt,
+	}, now)
+	if err != nil {
+		return "", 0, fmt.Errorf("apikey: record the key: %w", err)
+	}
+	return secret, id, nil
 }
 
 // Digest is what the store keeps of a key. Keys carry 256 random bits, so

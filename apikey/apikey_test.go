@@ -1,27 +1,78 @@
 package apikey
 
 import (
-	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"net/netip"
-	"strings"
 	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/identities-go/identities/store"
 )
 
-func TestNewKeysAreUniqueAndDigestStable(t *testing.T) {
-	s1, p1, d1, err := New()
-	if err != nil {
-		t.Fatal(err)
+// recorder is a Store that keeps what it is asked to record.
+type recorder struct {
+	keys []store.NewAPIKey
+	at   []time.Time
+	err  error
+}
+
+func (r *recorder) CreateAPIKey(_ context.Context, k store.NewAPIKey, now time.Time) (int64, error) {
+	if r.err != nil {
+		return 0, r.err
 	}
-	s2, _, d2, _ := New()
-	if s1 == s2 || bytes.Equal(d1, d2) {
-		t.Fatal("two keys are equal")
+	r.keys = append(r.keys, k)
+	r.at = append(r.at, now)
+	return int64(len(r.keys)), nil
+}
+
+func TestIssueRecordsTheDigestNeverTheSecret(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := &recorder{}
+	now := time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)
+	expires := now.Add(time.Hour)
+	g := Grant{CompanyID: 3, UserID: 7, Scopes: []string{AllRead}, AllowedNets: []string{"192.0.2.0/24"}, ExpiresAt: &expires}
+	s1, id1, err := Issue(ctx, st, g, now)
+	require.NoError(t, err)
+	s2, id2, err := Issue(ctx, st, g, now)
+	require.NoError(t, err)
+
+	assert.NotEqual(t, s1, s2, "two keys are equal")
+	assert.Equal(t, []int64{1, 2}, []int64{id1, id2}, "the ids the store gave")
+	assert.Regexp(t, `^idk_[A-Za-z0-9_-]{43}$`, s1)
+	k := st.keys[0]
+	assert.Equal(t, Digest(s1), k.Hash)
+	assert.Len(t, k.Hash, 32)
+	assert.Equal(t, s1[:10], k.Prefix, "the prefix shown in listings")
+	assert.NotContains(t, fmt.Sprintf("%+v", k), s1, "the secret is recorded")
+	assert.Equal(t, store.NewAPIKey{CompanyID: 3, UserID: 7, Prefix: k.Prefix, Hash: k.Hash, Scopes: []string{AllRead}, AllowedNets: []string{"192.0.2.0/24"}, ExpiresAt: &expires}, k)
+	assert.Equal(t, now, st.at[0], "created at the caller's clock")
+
+	g.Scopes[0] = AllReadWrite
+	assert.Equal(t, []string{AllRead}, k.Scopes, "the grant's slices are copied")
+}
+
+func TestIssueRefusesWhatNoKeyMayBe(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for name, g := range map[string]Grant{
+		"no scopes":     {CompanyID: 1, UserID: 1},
+		"unknown scope": {CompanyID: 1, UserID: 1, Scopes: []string{"admin"}},
+		"bad network":   {CompanyID: 1, UserID: 1, Scopes: []string{AllRead}, AllowedNets: []string{"10.0.0.0/33"}},
+	} {
+		st := &recorder{}
+		_, _, err := Issue(ctx, st, g, time.Now())
+		assert.Error(t, err, name)
+		assert.Empty(t, st.keys, "%s: recorded anyway", name)
 	}
-	if !strings.HasPrefix(s1, "idk_") || !strings.HasPrefix(s1, p1) || len(p1) >= len(s1) {
-		t.Fatalf("key %q prefix %q", s1, p1)
-	}
-	if !bytes.Equal(Digest(s1), d1) || len(d1) != 32 {
-		t.Fatal("digest differs from the one New returned")
-	}
+	broken := errors.New("disk full")
+	_, _, err := Issue(ctx, &recorder{err: broken}, Grant{CompanyID: 1, UserID: 1, Scopes: []string{AllRead}}, time.Now())
+	assert.ErrorIs(t, err, broken)
 }
 
 func TestParseBearer(t *testing.T) {

@@ -2,33 +2,14 @@ package client
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"net/http"
-	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/identities-go/identities/contract"
 )
-
-// mutate marshals v, lets edit change the generic JSON, and returns the bytes.
-func mutate(t *testing.T, v any, edit func(m map[string]any)) []byte {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	edit(m)
-	b, err = json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // TestResponseChecking: with checking on, a response that breaks the
 // contract is a *ResponseViolationError naming the operation, status and JSON
@@ -87,39 +68,32 @@ func TestResponseChecking(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c, mux := setup(t, WithValidator(validator(t)))
+			c, mux := setup(t, WithResponseChecking(true))
 			body := tc.body(t)
 			mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { writeRaw(w, tc.status, body) })
 			got, resp, err := c.Infrastructure.SetAccess(context.Background(), 1, "", true)
 			if tc.wantOK {
-				if err != nil || got == nil || got.Id != 1 {
-					t.Fatalf("SetAccess = %v, %v; want the identity", got, err)
-				}
+				require.NoError(t, err)
+				assert.EqualValues(t, 1, got.Id)
 				return
 			}
 			var ve *ResponseViolationError
-			if !errors.As(err, &ve) {
-				t.Fatalf("err = %v (%T), want *ResponseViolationError", err, err)
-			}
-			if got != nil || resp == nil || resp.StatusCode != tc.status {
-				t.Errorf("got %v, response %v; want no identity and the response", got, resp)
-			}
-			if ve.Operation != opToggleInfrastructure || ve.StatusCode != tc.status {
-				t.Errorf("violation of %s %d, want %s %d", ve.Operation, ve.StatusCode, opToggleInfrastructure, tc.status)
-			}
-			if !slices.Contains(ve.Paths, tc.wantPath) {
-				t.Errorf("paths = %q, want %q among them (%v)", ve.Paths, tc.wantPath, err)
-			}
+			require.ErrorAs(t, err, &ve)
+			assert.Nil(t, got, "no identity")
+			require.NotNil(t, resp, "the response")
+			assert.Equal(t, tc.status, resp.StatusCode)
+			assert.Equal(t, opToggleInfrastructure, ve.Operation)
+			assert.Equal(t, tc.status, ve.StatusCode)
+			assert.Contains(t, ve.Paths, tc.wantPath, "violations: %v", err)
 			var re *contract.ResponseError
-			var v *contract.Violation
-			if !errors.As(err, &re) || !errors.As(err, &v) || re != ve.Err {
-				t.Errorf("err does not wrap the *contract.ResponseError and its violations")
+			require.ErrorAs(t, err, &re)
+			assert.Same(t, ve.Err, re)
+			assert.ErrorAs(t, err, new(*contract.Violation))
+			if tc.wantIsAPI != nil {
+				assert.ErrorIs(t, err, tc.wantIsAPI)
 			}
-			if tc.wantIsAPI != nil && !errors.Is(err, tc.wantIsAPI) {
-				t.Errorf("errors.Is(err, %v) = false", tc.wantIsAPI)
-			}
-			if tc.status < 300 && errors.As(err, new(*APIError)) {
-				t.Errorf("a 2xx violation must not be an *APIError")
+			if tc.status < 300 {
+				assert.NotErrorAs(t, err, new(*APIError), "a 2xx violation must not be an *APIError")
 			}
 		})
 	}
@@ -137,25 +111,9 @@ func TestResponseCheckingOff(t *testing.T) {
 		writeRaw(w, http.StatusOK, mutate(t, infraIdentity(2), func(m map[string]any) { m["createdAt"] = "2020-07-06 12:00:00.000000" }))
 	})
 	_, _, err := c.Infrastructure.SetAccess(context.Background(), 1, "", true)
-	if err == nil || errors.As(err, new(*ResponseViolationError)) {
-		t.Errorf("err = %v, want a decoding error", err)
-	}
+	assert.ErrorContains(t, err, "decode response")
+	assert.NotErrorAs(t, err, new(*ResponseViolationError))
 	got, _, err := c.Infrastructure.SetAccess(context.Background(), 2, "", true)
-	if err != nil || got.CreatedAt.Year() != 2020 {
-		t.Errorf("legacy timestamp: %v, %v", got, err)
-	}
-}
-
-// TestWithResponseCheckingBuildsValidator: WithResponseChecking(true) builds
-// a validator for the base URL's path, so requests under it resolve.
-func TestWithResponseCheckingBuildsValidator(t *testing.T) {
-	t.Parallel()
-	c, mux := setup(t, WithResponseChecking(true))
-	if c.validator == nil || c.validator.BasePath() != basePath {
-		t.Fatalf("validator = %v, want one for %s", c.validator, basePath)
-	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { writeJSON(t, w, http.StatusOK, vcPage(vcIdentity(1))) })
-	if _, _, err := c.VersionControl.List(context.Background(), nil); err != nil {
-		t.Errorf("List: %v", err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, 2020, got.CreatedAt.Year(), "legacy timestamp")
 }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -68,7 +69,7 @@ func New(opts ...Option) (*Client, error) {
 		c.limiter = rate.NewLimiter(rate.Limit(float64(cfg.perMinute)/60), max(1, cfg.perMinute/10))
 	}
 	if cfg.checking {
-		v, err := validatorFor(cfg.validator, cfg.baseURL)
+		v, err := validatorFor(cfg.baseURL)
 		if err != nil {
 			return nil, err
 		}
@@ -95,19 +96,19 @@ func basePathOf(u *url.URL) string {
 	return strings.TrimSuffix("/"+strings.Trim(u.Path, "/"), "/")
 }
 
-// validatorFor returns v, or a new validator for the base URL's path, after
-// checking that they agree.
-func validatorFor(v *contract.Validator, base *url.URL) (*contract.Validator, error) {
+// validators holds a func loading the contract validator of each base path
+// once: loading the document is the costly part of a checking client, and a
+// validator never changes and is safe for concurrent use, so the clients of a
+// process share one per base path.
+var validators sync.Map // base path → func() (*contract.Validator, error)
+
+// validatorFor returns the shared validator of the base URL's path.
+func validatorFor(base *url.URL) (*contract.Validator, error) {
 	bp := basePathOf(base)
-	if v == nil {
-		nv, err := contract.New(bp)
-		if err != nil {
-			return nil, fmt.Errorf("client: response checking: %w", err)
-		}
-		return nv, nil
-	}
-	if v.BasePath() != bp {
-		return nil, optionError("validator serves %q but the base URL's path is %q", v.BasePath(), bp)
+	load, _ := validators.LoadOrStore(bp, sync.OnceValues(func() (*contract.Validator, error) { return contract.New(bp) }))
+	v, err := load.(func() (*contract.Validator, error))()
+	if err != nil {
+		return nil, fmt.Errorf("client: response checking: %w", err)
 	}
 	return v, nil
 }

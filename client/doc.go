@@ -11,7 +11,7 @@
 //
 // # Usage
 //
-//	c, err := client.New(client.WithToken(os.Getenv("DRATA_API_KEY")))
+//	c, err := client.New(client.WithToken(os.Getenv("DRATA_API_TOKEN")))
 //	if err != nil {
 //		return err
 //	}
@@ -21,7 +21,15 @@
 //		if err != nil {
 //			return err
 //		}
-//		fmt.Println(identity.Id, identity.Username)
+//		fmt.Println(identity.Id, identity.Username) // identity is a *gen.InfrastructureIdentity
+//	}
+//
+//	// Pages walks the same way a page at a time, with each page's Response.
+//	for page, err := range c.VersionControl.Pages(ctx, nil) {
+//		if err != nil {
+//			return err
+//		}
+//		fmt.Println(len(page.Items), "of", page.Response.Total, "request", page.Response.RequestID)
 //	}
 //
 //	_, _, err = c.Infrastructure.Connect(ctx, 42, 7)
@@ -53,14 +61,16 @@
 //
 // Every operation is idempotent (GET and PUT), so the client retries 429, 502,
 // 503 and 504 responses and transient network errors, honouring Retry-After
-// (seconds or an HTTP date) up to the policy's MaxDelay. See RetryPolicy.
+// (seconds or an HTTP date) up to the policy's MaxDelay. WithRetry sets the
+// policy; see RetryPolicy.
 //
 // # Timestamps
 //
 // Older renderings of the API send timestamps as "2020-07-06 12:00:00.000000"
 // instead of RFC 3339. The client reads both in the date-time fields (the older
 // form as UTC; a username or reason that merely looks like one is left alone)
-// and always writes RFC 3339. With WithResponseChecking(true) the older form is still
-// reported as a *ResponseViolationError, because the contract says date-time:
-// checking tells you what a server sends, decoding tolerates what it may send.
+// and always writes RFC 3339. With WithResponseChecking(true) the older form
+// is still reported as a *ResponseViolationError, because the contract says
+// date-time: checking tells you what a server sends, decoding tolerates what
+// it may send.
 package client

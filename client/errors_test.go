@@ -5,12 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/identities-go/identities/gen"
 )
@@ -40,7 +43,7 @@ func TestErrorStatuses(t *testing.T) {
 	} {
 		t.Run(http.StatusText(tc.status), func(t *testing.T) {
 			t.Parallel()
-			c, mux := setup(t, WithValidator(validator(t)), WithMaxRetries(0))
+			c, mux := setup(t, WithResponseChecking(true), WithRetry(RetryPolicy{}))
 			mux.HandleFunc("PUT /user-identities/infrastructure/{id}/connect", func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("X-Request-Id", "req-123")
 				if tc.status == http.StatusUnauthorized {
@@ -56,16 +59,12 @@ func TestErrorStatuses(t *testing.T) {
 				writeJSON(t, w, tc.status, body)
 			})
 			got, resp, err := c.Infrastructure.Connect(context.Background(), 1, 2)
-			if got != nil {
-				t.Errorf("identity = %+v, want nil", got)
-			}
-			if resp == nil || resp.StatusCode != tc.status || resp.RequestID != "req-123" {
-				t.Errorf("response = %+v, want status %d and request id", resp, tc.status)
-			}
+			assert.Nil(t, got, "identity")
+			require.NotNil(t, resp)
+			assert.Equal(t, tc.status, resp.StatusCode)
+			assert.Equal(t, "req-123", resp.RequestID)
 			var apiErr *APIError
-			if !errors.As(err, &apiErr) {
-				t.Fatalf("err = %v (%T), want *APIError", err, err)
-			}
+			require.ErrorAs(t, err, &apiErr)
 			want := &APIError{
 				Operation: opConnectInfrastructure, StatusCode: tc.status, Code: tc.code,
 				Message: "it went wrong", Fields: tc.fields, RequestID: "req-123",
@@ -73,34 +72,22 @@ func TestErrorStatuses(t *testing.T) {
 			if tc.status == http.StatusTooManyRequests {
 				want.RetryAfter = 7 * time.Second
 			}
-			if !equalAPIError(apiErr, want) {
-				t.Errorf("APIError = %+v, want %+v", apiErr, want)
-			}
+			assert.Equal(t, want, apiErr)
 			for _, s := range allSentinels {
-				if is := errors.Is(err, s); is != (s == tc.sentinel) {
-					t.Errorf("errors.Is(err, %v) = %v", s, is)
-				}
+				assert.Equal(t, s == tc.sentinel, errors.Is(err, s), "errors.Is(err, %v)", s)
 			}
 			for _, part := range []string{"connectInfrastructureIdentity", "it went wrong", "req-123"} {
-				if !strings.Contains(err.Error(), part) {
-					t.Errorf("error %q does not mention %q", err, part)
-				}
+				assert.ErrorContains(t, err, part)
 			}
 		})
 	}
-}
-
-func equalAPIError(a, b *APIError) bool {
-	return a.Operation == b.Operation && a.StatusCode == b.StatusCode && a.Code == b.Code &&
-		a.Message == b.Message && a.RequestID == b.RequestID && a.RetryAfter == b.RetryAfter &&
-		slices.Equal(a.Fields, b.Fields)
 }
 
 // TestErrorBodyNotJSON: a proxy's HTML page still gives an *APIError with
 // the status, and a short message.
 func TestErrorBodyNotJSON(t *testing.T) {
 	t.Parallel()
-	c, mux := setup(t, WithMaxRetries(0))
+	c, mux := setup(t, WithRetry(RetryPolicy{}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusBadGateway)
@@ -108,52 +95,57 @@ func TestErrorBodyNotJSON(t *testing.T) {
 	})
 	_, _, err := c.VersionControl.List(context.Background(), nil)
 	var apiErr *APIError
-	if !errors.As(err, &apiErr) {
-		t.Fatalf("err = %v, want *APIError", err)
-	}
-	if apiErr.StatusCode != http.StatusBadGateway || apiErr.Code != "" {
-		t.Errorf("APIError = %+v", apiErr)
-	}
-	if !strings.HasPrefix(apiErr.Message, "<html> <body>Bad gateway</body></html>xxx") || len(apiErr.Message) > 210 {
-		t.Errorf("Message = %q, want the start of the body on one line", apiErr.Message)
-	}
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, http.StatusBadGateway, apiErr.StatusCode)
+	assert.Empty(t, apiErr.Code)
+	assert.True(t, strings.HasPrefix(apiErr.Message, "<html> <body>Bad gateway</body></html>xxx"), "Message %q: the start of the body on one line", apiErr.Message)
+	assert.LessOrEqual(t, len(apiErr.Message), 210)
 }
 
-// TestErrorBodyCapped: the client reads at most 64 KiB of an error body.
+// bigBody is a response body of size bytes, counting what is read of it.
+type bigBody struct {
+	size, read int
+	closed     bool
+}
+
+func (b *bigBody) Read(p []byte) (int, error) {
+	n := min(len(p), b.size-b.read)
+	if n == 0 {
+		return 0, io.EOF
+	}
+	for i := range n {
+		p[i] = 'y'
+	}
+	b.read += n
+	return n, nil
+}
+
+func (b *bigBody) Close() error {
+	b.closed = true
+	return nil
+}
+
+// TestErrorBodyCapped: the client reads at most 64 KiB of an error body, so
+// a server that sends a huge one cannot fill its memory: of a 4 MiB body the
+// call reads no more than the cap (and one byte to see that there is more),
+// returns an *APIError, and the Response keeps the first 64 KiB.
 func TestErrorBodyCapped(t *testing.T) {
 	t.Parallel()
-	c, mux := setup(t)
-	written := make(chan int, 1)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		w.WriteHeader(http.StatusInternalServerError)
-		chunk := bytes.Repeat([]byte("y"), 32<<10)
-		n := 0
-		for range 64 { // 2 MiB, far more than the cap
-			m, err := w.Write(chunk)
-			n += m
-			if err != nil {
-				break
-			}
-		}
-		written <- n
-	})
+	body := &bigBody{size: 4 << 20}
+	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: http.StatusInternalServerError, Header: http.Header{"Content-Type": {"text/plain"}}, Body: body, Request: r}, nil
+	})}
+	c := testClient(t, "http://api.test", WithHTTPClient(hc))
 	_, resp, err := c.Infrastructure.List(context.Background(), nil)
-	if !errors.As(err, new(*APIError)) {
-		t.Fatalf("err = %v, want *APIError", err)
-	}
-	if n, _ := readAll(resp); n != maxErrorBody {
-		t.Errorf("kept %d bytes of the error body, want %d", n, maxErrorBody)
-	}
-	if n := <-written; n == 64*(32<<10) {
-		t.Logf("server managed to write all %d bytes (buffered by the kernel)", n)
-	}
-}
-
-func readAll(resp *Response) (int, error) {
-	var b bytes.Buffer
-	n, err := b.ReadFrom(resp.Body)
-	return int(n), err
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, http.StatusInternalServerError, apiErr.StatusCode)
+	assert.True(t, strings.HasPrefix(apiErr.Message, "yyyy"), "Message %q: the start of the body", apiErr.Message)
+	assert.LessOrEqual(t, body.read, maxErrorBody+1, "bytes read of the body")
+	assert.True(t, body.closed, "body closed")
+	kept, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Len(t, kept, maxErrorBody, "bytes kept in Response.Body")
 }
 
 // TestTokenNeverInErrorsOrLogs has servers echo the Authorization header in
@@ -201,16 +193,10 @@ func TestTokenNeverInErrorsOrLogs(t *testing.T) {
 func testTokenHidden(t *testing.T, handler http.HandlerFunc, checking bool) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	opts := []Option{WithLogger(logger)}
-	if checking {
-		opts = append(opts, WithValidator(validator(t)))
-	}
-	c, mux := setup(t, opts...)
+	c, mux := setup(t, WithLogger(logger), WithResponseChecking(checking))
 	mux.HandleFunc("/", handler)
 	_, _, err := c.Infrastructure.List(context.Background(), nil)
-	if err == nil {
-		t.Fatal("want an error")
-	}
+	require.Error(t, err)
 	texts := []string{err.Error(), logs.String()}
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
@@ -220,21 +206,15 @@ func testTokenHidden(t *testing.T, handler http.HandlerFunc, checking bool) {
 		}
 	}
 	for _, s := range texts {
-		if strings.Contains(s, testToken) {
-			t.Errorf("token leaked: %s", s)
-		}
+		assert.NotContains(t, s, testToken, "token leaked")
 	}
-	if !strings.Contains(logs.String(), "operation=listInfrastructureIdentities") {
-		t.Errorf("log lacks the operation:\n%s", logs.String())
-	}
+	assert.Contains(t, logs.String(), "operation=listInfrastructureIdentities", "log lacks the operation")
 }
 
 // TestTokenNotInOptionErrors: a rejected token is not echoed either.
 func TestTokenNotInOptionErrors(t *testing.T) {
 	t.Parallel()
-	bad := testToken + "\n"
-	_, err := New(WithToken(bad))
-	if err == nil || strings.Contains(err.Error(), testToken) {
-		t.Errorf("err = %v, want an error without the token", err)
-	}
+	_, err := New(WithToken(testToken + "\n"))
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), testToken)
 }

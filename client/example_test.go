@@ -77,7 +77,7 @@ func ExampleNew() {
 		client.WithBaseURL(srv.URL+"/public"), // the API's base path is kept
 		client.WithToken("my-api-key"),
 		client.WithTimeout(10*time.Second),
-		client.WithMaxRetries(2),
+		client.WithRetry(client.RetryPolicy{MaxRetries: 2}),
 		client.WithResponseChecking(true), // validate every response against the contract
 	)
 	if err != nil {
@@ -130,7 +130,8 @@ func ExampleInfrastructureService_All() {
 		log.Fatal(err)
 	}
 
-	// All asks for each page only when the loop reaches it.
+	// All asks for each page only when the loop reaches it, and yields a
+	// pointer to each identity.
 	for identity, err := range c.Infrastructure.All(context.Background(), &client.InfrastructureListOptions{Limit: 2}) {
 		if err != nil {
 			log.Fatal(err)
@@ -141,6 +142,27 @@ func ExampleInfrastructureService_All() {
 	// 1 alice 2025-07-01
 	// 2 bob 2025-07-01
 	// 3 deploy-bot 2025-07-01
+}
+
+func ExampleInfrastructureService_Pages() {
+	srv := fakeAPI()
+	defer srv.Close()
+	c, err := client.New(client.WithBaseURL(srv.URL+"/public"), client.WithToken("my-api-key"))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// Pages walks as All does, a page at a time, with each page's Response.
+	for page, err := range c.Infrastructure.Pages(context.Background(), &client.InfrastructureListOptions{Limit: 2}) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		r := page.Response
+		fmt.Printf("page %d: %d of %d identities, next page %d, request %s\n", r.Page, len(page.Items), r.Total, r.NextPage, r.RequestID)
+	}
+	// Output:
+	// page 1: 2 of 3 identities, next page 2, request req-200
+	// page 2: 1 of 3 identities, next page 0, request req-200
 }
 
 func ExampleInfrastructureService_Connect() {

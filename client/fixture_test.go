@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/identities-go/identities/gen"
 )
 
@@ -109,17 +112,11 @@ func TestFixturesConform(t *testing.T) {
 			v := validator(t)
 			req := httptest.NewRequest(tc.method, "http://example.test"+basePath+tc.path, nil)
 			route, err := v.FindRoute(req)
-			if err != nil {
-				t.Fatalf("FindRoute: %v", err)
-			}
+			require.NoError(t, err)
 			body, err := json.Marshal(tc.body)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			h := http.Header{"Content-Type": {"application/json"}}
-			if err := v.ValidateResponse(context.Background(), req, route, http.StatusOK, h, body); err != nil {
-				t.Errorf("fixture does not conform: %v\n%s", err, body)
-			}
+			assert.NoError(t, v.ValidateResponse(context.Background(), req, route, http.StatusOK, h, body), "fixture does not conform:\n%s", body)
 		})
 	}
 }

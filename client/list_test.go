@@ -2,40 +2,37 @@ package client
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/identities-go/identities/gen"
 )
 
-// pagingServer serves total version control identities (ids 1..total) in
-// pages, as the contract says: page from 1, limit at most 50 (default 20),
-// total counting every match. It counts the requests.
-type pagingServer struct {
-	t        *testing.T
-	total    int64
-	requests atomic.Int32
-	failPage int64 // answer this page with a 500
-}
-
-func (p *pagingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p.requests.Add(1)
-	page, limit := queryInt(r, "page", 1), min(queryInt(r, "limit", 20), 50)
-	if page == p.failPage {
-		writeJSON(p.t, w, http.StatusInternalServerError, gen.Error{StatusCode: 500, Code: gen.ErrorCodeINTERNALERROR, Message: "boom", RequestId: "r"})
-		return
-	}
-	out := vcPage()
-	out.Page, out.Limit, out.Total = page, limit, p.total
-	for id := (page-1)*limit + 1; id <= min(page*limit, p.total); id++ {
-		out.Data = append(out.Data, vcIdentity(id))
-	}
-	writeJSON(p.t, w, http.StatusOK, out)
+// pages serves total version control identities (ids 1..total) in pages, as
+// the contract says: page from 1, limit at most 50 (default 20), total
+// counting every match, X-Request-Id "page-N". It answers page failPage
+// with a 500.
+func pages(t *testing.T, total, failPage int64) *counted {
+	return &counted{serve: func(_ int, w http.ResponseWriter, r *http.Request) {
+		page, limit := queryInt(r, "page", 1), min(queryInt(r, "limit", 20), 50)
+		w.Header().Set("X-Request-Id", "page-"+strconv.FormatInt(page, 10))
+		if page == failPage {
+			writeJSON(t, w, http.StatusInternalServerError, gen.Error{StatusCode: 500, Code: gen.ErrorCodeINTERNALERROR, Message: "boom", RequestId: "r"})
+			return
+		}
+		out := vcPage()
+		out.Page, out.Limit, out.Total = page, limit, total
+		for id := (page-1)*limit + 1; id <= min(page*limit, total); id++ {
+			out.Data = append(out.Data, vcIdentity(id))
+		}
+		writeJSON(t, w, http.StatusOK, out)
+	}}
 }
 
 func queryInt(r *http.Request, name string, def int64) int64 {
@@ -46,97 +43,117 @@ func queryInt(r *http.Request, name string, def int64) int64 {
 }
 
 // TestAllYieldsEachOnce walks a few hundred identities and sees each exactly
-// once, with one request a page, leaving the caller's options alone.
+// once, in order, with one request a page, leaving the caller's options
+// alone. The pointers it yields stay valid: each points at its own identity
+// after the walk.
 func TestAllYieldsEachOnce(t *testing.T) {
 	t.Parallel()
 	c, mux := setup(t)
-	srv := &pagingServer{t: t, total: 317}
+	srv := pages(t, 317, 0)
 	mux.Handle("GET /user-identities/version-control", srv)
 	opts := &VersionControlListOptions{Limit: 50, Q: "o"}
 	before := *opts
-	seen := map[int64]int{}
+	var got []*gen.VersionControlIdentity
 	for identity, err := range c.VersionControl.All(context.Background(), opts) {
-		if err != nil {
-			t.Fatalf("All: %v", err)
-		}
-		seen[identity.Id]++
+		require.NoError(t, err)
+		got = append(got, identity)
 	}
-	for id := int64(1); id <= srv.total; id++ {
-		if seen[id] != 1 {
-			t.Errorf("identity %d seen %d times", id, seen[id])
-		}
+	require.Len(t, got, 317)
+	for i, identity := range got {
+		require.EqualValues(t, i+1, identity.Id, "identity %d of the walk", i)
 	}
-	if len(seen) != int(srv.total) {
-		t.Errorf("saw %d identities, want %d", len(seen), srv.total)
-	}
-	if got, want := srv.requests.Load(), int32(7); got != want { // ceil(317/50)
-		t.Errorf("requests = %d, want %d", got, want)
-	}
-	if *opts != before {
-		t.Errorf("All changed the caller's options: %+v", *opts)
-	}
+	assert.Equal(t, 7, srv.requests(), "one request a page: ceil(317/50)")
+	assert.Equal(t, before, *opts, "All changed the caller's options")
 }
 
-// TestAllStopsEarly: breaking out of the loop stops the requests.
+// TestPagesCarryTheirResponses: each page comes with the Response of its
+// own request, and the pages end with the last one.
+func TestPagesCarryTheirResponses(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t)
+	srv := pages(t, 45, 0)
+	mux.Handle("GET /user-identities/version-control", srv)
+	var seen []string
+	for page, err := range c.VersionControl.Pages(context.Background(), &VersionControlListOptions{Page: 2}) {
+		require.NoError(t, err)
+		r := page.Response
+		require.NotNil(t, r)
+		assert.Len(t, page.Items, int(min(20, 45-(r.Page-1)*20)), "page %d", r.Page)
+		assert.EqualValues(t, (r.Page-1)*20+1, page.Items[0].Id, "first identity of page %d", r.Page)
+		assert.Equal(t, http.StatusOK, r.StatusCode)
+		assert.EqualValues(t, 45, r.Total)
+		seen = append(seen, r.RequestID+" next "+strconv.FormatInt(r.NextPage, 10))
+	}
+	assert.Equal(t, []string{"page-2 next 3", "page-3 next 0"}, seen)
+	assert.Equal(t, 2, srv.requests())
+}
+
+// TestAllStopsEarly: breaking out of either loop stops the requests.
 func TestAllStopsEarly(t *testing.T) {
 	t.Parallel()
 	c, mux := setup(t)
-	srv := &pagingServer{t: t, total: 300}
+	srv := pages(t, 300, 0)
 	mux.Handle("GET /user-identities/version-control", srv)
 	n := 0
 	for _, err := range c.VersionControl.All(context.Background(), &VersionControlListOptions{Limit: 20}) {
-		if err != nil {
-			t.Fatalf("All: %v", err)
-		}
+		require.NoError(t, err)
 		if n++; n == 25 { // in the second page
 			break
 		}
 	}
-	if got := srv.requests.Load(); got != 2 {
-		t.Errorf("requests = %d, want 2", got)
+	assert.Equal(t, 2, srv.requests())
+	for range c.VersionControl.Pages(context.Background(), nil) {
+		break
 	}
+	assert.Equal(t, 3, srv.requests(), "Pages asked for more than the page the loop took")
 }
 
-// TestAllError: an error is yielded once and ends the walk.
+// TestAllError: an error is yielded once and ends the walk; Pages yields it
+// with the failed page's Response.
 func TestAllError(t *testing.T) {
 	t.Parallel()
 	c, mux := setup(t)
-	srv := &pagingServer{t: t, total: 100, failPage: 2}
+	srv := pages(t, 100, 2)
 	mux.Handle("GET /user-identities/version-control", srv)
 	items, errs := 0, 0
-	for _, err := range c.VersionControl.All(context.Background(), nil) {
+	for identity, err := range c.VersionControl.All(context.Background(), nil) {
 		if err != nil {
 			errs++
-			if !errors.As(err, new(*APIError)) {
-				t.Errorf("err = %v, want *APIError", err)
-			}
+			assert.ErrorAs(t, err, new(*APIError))
+			assert.Nil(t, identity)
 			continue
 		}
 		items++
 	}
-	if items != 20 || errs != 1 || srv.requests.Load() != 2 {
-		t.Errorf("items = %d, errors = %d, requests = %d; want 20, 1, 2", items, errs, srv.requests.Load())
+	assert.Equal(t, 20, items)
+	assert.Equal(t, 1, errs)
+	assert.Equal(t, 2, srv.requests())
+
+	var last *Page[gen.VersionControlIdentity]
+	var lastErr error
+	for page, err := range c.VersionControl.Pages(context.Background(), nil) {
+		last, lastErr = page, err
 	}
+	assert.ErrorAs(t, lastErr, new(*APIError))
+	require.NotNil(t, last.Response)
+	assert.Equal(t, http.StatusInternalServerError, last.Response.StatusCode)
+	assert.Equal(t, "page-2", last.Response.RequestID)
+	assert.Empty(t, last.Items)
 }
 
 // TestAllInfrastructureEmpty: an empty result is one request and no items.
 func TestAllInfrastructureEmpty(t *testing.T) {
 	t.Parallel()
 	c, mux := setup(t)
-	var requests atomic.Int32
-	mux.HandleFunc("GET /user-identities/infrastructure", func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
-		// A server that claims more than it sends must not loop the client.
-		p := infraPage()
-		p.Total = 10
-		writeJSON(t, w, http.StatusOK, p)
-	})
+	// A server that claims more than it sends must not loop the client.
+	p := infraPage()
+	p.Total = 10
+	srv := reply(t, http.StatusOK, p)
+	mux.Handle("GET /user-identities/infrastructure", srv)
 	for range c.Infrastructure.All(context.Background(), nil) {
 		t.Error("yielded an item from an empty page")
 	}
-	if requests.Load() != 1 {
-		t.Errorf("requests = %d, want 1", requests.Load())
-	}
+	assert.Equal(t, 1, srv.requests())
 }
 
 // TestListResponse: the Response carries paging, the request ID, the
@@ -155,27 +172,20 @@ func TestListResponse(t *testing.T) {
 	})
 	before := time.Now()
 	page, resp, err := c.Infrastructure.List(context.Background(), &InfrastructureListOptions{Page: 2})
-	if err != nil {
-		t.Fatalf("List: %v", err)
-	}
-	if len(page.Data) != 2 || page.Data[0].Id != 21 {
-		t.Errorf("page = %+v", page)
-	}
-	if resp.Page != 2 || resp.Limit != 20 || resp.Total != 45 || resp.NextPage != 3 {
-		t.Errorf("paging = %d/%d/%d next %d, want 2/20/45 next 3", resp.Page, resp.Limit, resp.Total, resp.NextPage)
-	}
-	if resp.RequestID != "req-9" || resp.Rate.Limit != 500 || resp.Rate.Remaining != 498 {
-		t.Errorf("request id %q, rate %+v", resp.RequestID, resp.Rate)
-	}
-	if reset := resp.Rate.Reset.Sub(before); reset < 41*time.Second || reset > 43*time.Second {
-		t.Errorf("rate reset in %v, want about 42s", reset)
-	}
-	if resp.Duration <= 0 || resp.Attempts != 1 || resp.StatusCode != http.StatusOK {
-		t.Errorf("duration %v, attempts %d, status %d", resp.Duration, resp.Attempts, resp.StatusCode)
-	}
-	if body, err := io.ReadAll(resp.Body); err != nil || len(body) == 0 {
-		t.Errorf("body = %d bytes, %v; want the JSON read again", len(body), err)
-	}
+	require.NoError(t, err)
+	require.Len(t, page.Data, 2)
+	assert.EqualValues(t, 21, page.Data[0].Id)
+	assert.Equal(t, [4]int64{2, 20, 45, 3}, [4]int64{resp.Page, resp.Limit, resp.Total, resp.NextPage}, "page, limit, total, next page")
+	assert.Equal(t, "req-9", resp.RequestID)
+	assert.Equal(t, 500, resp.Rate.Limit)
+	assert.Equal(t, 498, resp.Rate.Remaining)
+	assert.WithinDuration(t, before.Add(42*time.Second), resp.Rate.Reset, time.Second, "rate reset")
+	assert.Positive(t, resp.Duration)
+	assert.Equal(t, 1, resp.Attempts)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	body, err := io.ReadAll(resp.Body)
+	assert.NoError(t, err)
+	assert.NotEmpty(t, body, "the JSON, read again")
 }
 
 func TestSetPage(t *testing.T) {
@@ -196,8 +206,6 @@ func TestSetPage(t *testing.T) {
 	} {
 		r := &Response{}
 		r.setPage(tc.page, tc.limit, tc.total, tc.items)
-		if r.NextPage != tc.next {
-			t.Errorf("setPage(%d, %d, %d, %d): next = %d, want %d", tc.page, tc.limit, tc.total, tc.items, r.NextPage, tc.next)
-		}
+		assert.Equal(t, tc.next, r.NextPage, "setPage(%d, %d, %d, %d)", tc.page, tc.limit, tc.total, tc.items)
 	}
 }

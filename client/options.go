@@ -8,8 +8,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/identities-go/identities/contract"
 )
 
 // Defaults of New.
@@ -45,7 +43,6 @@ type config struct {
 	retry      RetryPolicy
 	perMinute  int
 	checking   bool
-	validator  *contract.Validator
 	logger     *slog.Logger
 }
 
@@ -151,8 +148,10 @@ func WithUserAgent(ua string) Option {
 }
 
 // WithRetry sets the retry policy (DefaultRetryPolicy). Zero BaseDelay and
-// MaxDelay take the defaults; negative values, or a MaxDelay below BaseDelay,
-// are rejected.
+// MaxDelay take the defaults, so WithRetry(RetryPolicy{MaxRetries: 5}) only
+// changes how many times a request is sent again, and WithRetry(RetryPolicy{})
+// turns retries off. Negative values, or a MaxDelay below BaseDelay, are
+// rejected.
 func WithRetry(p RetryPolicy) Option {
 	return func(c *config) error {
 		p, err := p.normalize()
@@ -160,18 +159,6 @@ func WithRetry(p RetryPolicy) Option {
 			return err
 		}
 		c.retry = p
-		return nil
-	}
-}
-
-// WithMaxRetries sets how many times a request is retried after the first
-// attempt, keeping the rest of the retry policy; 0 disables retries.
-func WithMaxRetries(n int) Option {
-	return func(c *config) error {
-		if n < 0 {
-			return optionError("max retries must not be negative, got %d", n)
-		}
-		c.retry.MaxRetries = n
 		return nil
 	}
 }
@@ -191,25 +178,12 @@ func WithRateLimit(perMinute int) Option {
 
 // WithResponseChecking turns checking of every response against the contract
 // on or off (off by default). When on, a response that does not conform is
-// returned as a *ResponseViolationError before it is decoded. The validator is
-// built for the base URL's path.
+// returned as a *ResponseViolationError before it is decoded. The contract is
+// the document the client was built from, served under the base URL's path;
+// it is loaded once per base path and shared by every client of the process.
 func WithResponseChecking(on bool) Option {
 	return func(c *config) error {
 		c.checking = on
-		return nil
-	}
-}
-
-// WithValidator turns response checking on with v, for example one built
-// once and shared by many clients, or one loaded from another version of the
-// document with contract.Load. Its base path must be the base URL's path.
-func WithValidator(v *contract.Validator) Option {
-	return func(c *config) error {
-		if v == nil {
-			return optionError("validator is nil")
-		}
-		c.validator = v
-		c.checking = true
 		return nil
 	}
 }

@@ -2,14 +2,17 @@ package client
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/identities-go/identities/contract"
 )
 
 func TestOptionsRejectBadInput(t *testing.T) {
@@ -36,91 +39,93 @@ func TestOptionsRejectBadInput(t *testing.T) {
 		"negative base delay":   WithRetry(RetryPolicy{MaxRetries: 1, BaseDelay: -1}),
 		"negative max delay":    WithRetry(RetryPolicy{MaxRetries: 1, MaxDelay: -1}),
 		"max below base":        WithRetry(RetryPolicy{MaxRetries: 1, BaseDelay: time.Second, MaxDelay: time.Millisecond}),
-		"negative max retries":  WithMaxRetries(-1),
 		"negative rate limit":   WithRateLimit(-1),
-		"nil validator":         WithValidator(nil),
 		"nil logger":            WithLogger(nil),
 	} {
-		if _, err := New(opt); !errors.Is(err, errOption) {
-			t.Errorf("%s: err = %v, want an option error", name, err)
-		}
-	}
-}
-
-func TestValidatorMustMatchBasePath(t *testing.T) {
-	t.Parallel()
-	v := validator(t) // serves basePath
-	if _, err := New(WithBaseURL("https://example.com/public"), WithValidator(v)); !errors.Is(err, errOption) {
-		t.Errorf("mismatched base path: err = %v, want an option error", err)
-	}
-	if _, err := New(WithBaseURL("https://example.com"+basePath+"/"), WithValidator(v)); err != nil {
-		t.Errorf("matching base path: %v", err)
+		_, err := New(opt)
+		assert.ErrorIs(t, err, errOption, name)
 	}
 }
 
 func TestDefaults(t *testing.T) {
 	t.Parallel()
 	c, err := New()
-	if err != nil {
-		t.Fatal(err)
+	require.NoError(t, err)
+	assert.Equal(t, DefaultBaseURL, c.BaseURL())
+	assert.Equal(t, DefaultTimeout, c.timeout)
+	assert.Equal(t, DefaultRetryPolicy(), c.retry)
+	assert.Equal(t, DefaultUserAgent, c.userAgent)
+	assert.Nil(t, c.validator, "response checking is off by default")
+	assert.Empty(t, c.token)
+	require.NotNil(t, c.limiter)
+	assert.InDelta(t, DefaultRateLimit, float64(c.limiter.Limit())*60, 0.001, "requests a minute")
+
+	c, err = New(WithRateLimit(0))
+	require.NoError(t, err)
+	assert.Nil(t, c.limiter, "WithRateLimit(0) left a limiter")
+}
+
+// TestRetryPolicyDefaults: zero delays take the defaults, so a policy that
+// only sets MaxRetries keeps the default backoff.
+func TestRetryPolicyDefaults(t *testing.T) {
+	t.Parallel()
+	def := DefaultRetryPolicy()
+	for _, tc := range []struct{ in, want RetryPolicy }{
+		{RetryPolicy{MaxRetries: 5}, RetryPolicy{MaxRetries: 5, BaseDelay: def.BaseDelay, MaxDelay: def.MaxDelay}},
+		{RetryPolicy{}, RetryPolicy{BaseDelay: def.BaseDelay, MaxDelay: def.MaxDelay}},
+		{RetryPolicy{MaxRetries: 1, MaxDelay: 100 * time.Millisecond}, RetryPolicy{MaxRetries: 1, BaseDelay: 100 * time.Millisecond, MaxDelay: 100 * time.Millisecond}},
+		{RetryPolicy{MaxRetries: 1, BaseDelay: time.Minute}, RetryPolicy{MaxRetries: 1, BaseDelay: time.Minute, MaxDelay: time.Minute}},
+	} {
+		c, err := New(WithRetry(tc.in))
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, c.retry, "WithRetry(%+v)", tc.in)
 	}
-	if c.BaseURL() != DefaultBaseURL || c.timeout != DefaultTimeout || c.retry != DefaultRetryPolicy() ||
-		c.userAgent != DefaultUserAgent || c.validator != nil || c.limiter == nil || c.token != "" {
-		t.Errorf("defaults = %+v", c)
+}
+
+// TestResponseCheckingSharesOneValidator: WithResponseChecking(true) checks
+// against a validator of the base URL's path, loaded once for all the
+// clients of that path.
+func TestResponseCheckingSharesOneValidator(t *testing.T) {
+	t.Parallel()
+	newValidator := func(baseURL string) *contract.Validator {
+		c, err := New(WithBaseURL(baseURL), WithResponseChecking(true))
+		require.NoError(t, err)
+		require.NotNil(t, c.validator)
+		return c.validator
 	}
-	if got := c.limiter.Limit() * 60; got < DefaultRateLimit-0.001 || got > DefaultRateLimit+0.001 {
-		t.Errorf("rate = %v a minute, want %d", got, DefaultRateLimit)
-	}
-	c, err = New(WithRateLimit(0), WithRetry(RetryPolicy{MaxRetries: 2}), WithMaxRetries(5))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.limiter != nil {
-		t.Error("WithRateLimit(0) left a limiter")
-	}
-	if want := (RetryPolicy{MaxRetries: 5, BaseDelay: DefaultRetryPolicy().BaseDelay, MaxDelay: DefaultRetryPolicy().MaxDelay}); c.retry != want {
-		t.Errorf("retry = %+v, want %+v", c.retry, want)
-	}
-	p, err := RetryPolicy{MaxRetries: 1, MaxDelay: 100 * time.Millisecond}.normalize()
-	if err != nil || p.BaseDelay != 100*time.Millisecond {
-		t.Errorf("normalize with a small MaxDelay = %+v, %v; want BaseDelay 100ms", p, err)
-	}
+	a := newValidator("https://example.com" + basePath)
+	assert.Same(t, a, newValidator("https://other.example"+basePath+"/"))
+	assert.Same(t, validator(t), a, "the tests' validator")
+	other := newValidator("https://example.com/v2/public")
+	assert.NotSame(t, a, other)
+	assert.Equal(t, "/v2/public", other.BasePath())
+
+	c, err := New(WithResponseChecking(true), WithResponseChecking(false))
+	require.NoError(t, err)
+	assert.Nil(t, c.validator, "the last option wins")
 }
 
 // TestOptionsApply: the HTTP client, user agent and base URL (with a trailing
 // slash) are used; no Authorization header is sent without a token.
 func TestOptionsApply(t *testing.T) {
 	t.Parallel()
-	var seen atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/v1/public/user-identities/version-control" {
-			t.Errorf("path = %s", r.URL.Path)
-		}
+		assert.Equal(t, "/v1/public/user-identities/version-control", r.URL.Path)
 		testHeader(t, r, "User-Agent", "my-tool/2.0")
 		testHeader(t, r, "Authorization", "")
 		writeJSON(t, w, http.StatusOK, vcPage())
 	}))
 	t.Cleanup(srv.Close)
+	var sent atomic.Int32
 	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		seen.Add(1)
+		sent.Add(1)
 		return http.DefaultTransport.RoundTrip(r)
 	})}
 	c, err := New(WithBaseURL(srv.URL+"/v1/public/"), WithHTTPClient(hc), WithUserAgent("my-tool/2.0"),
 		WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasSuffix(c.BaseURL(), "/v1/public") {
-		t.Errorf("BaseURL = %s", c.BaseURL())
-	}
-	if _, _, err := c.VersionControl.List(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
-	if seen.Load() != 1 {
-		t.Errorf("custom HTTP client used %d times, want 1", seen.Load())
-	}
+	require.NoError(t, err)
+	assert.Equal(t, srv.URL+"/v1/public", c.BaseURL())
+	_, _, err = c.VersionControl.List(context.Background(), nil)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, sent.Load(), "requests through the custom HTTP client")
 }
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

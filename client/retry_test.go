@@ -9,29 +9,23 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/identities-go/identities/gen"
 )
 
-// faults serves the n-th request (from 1) with step(n), counting requests.
-type faults struct {
-	count atomic.Int32
-	step  func(n int, w http.ResponseWriter, r *http.Request)
-}
-
-func (f *faults) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.step(int(f.count.Add(1)), w, r)
-}
-
-func (f *faults) requests() int { return int(f.count.Load()) }
+// The tests that wait run in a synctest bubble with the in-process server:
+// their waits take no real time, and they measure them exactly.
 
 // failThenSucceed answers status (with header) to the first `failures`
 // requests and a conforming identity afterwards.
-func failThenSucceed(t *testing.T, failures, status int, header http.Header) *faults {
-	return &faults{step: func(n int, w http.ResponseWriter, r *http.Request) {
+func failThenSucceed(t *testing.T, failures, status int, header http.Header) *counted {
+	return &counted{serve: func(n int, w http.ResponseWriter, r *http.Request) {
 		if n <= failures {
 			for k, v := range header {
 				w.Header()[k] = v
@@ -43,32 +37,45 @@ func failThenSucceed(t *testing.T, failures, status int, header http.Header) *fa
 	}}
 }
 
-// TestRetryAfterIsHonoured is the one slow test: a 429 with Retry-After: 1
-// makes the client wait at least a second, then the retry succeeds.
-func TestRetryAfterIsHonoured(t *testing.T) {
-	t.Parallel()
-	c, mux := setup(t, WithRetry(RetryPolicy{MaxRetries: 2, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Second}))
-	f := failThenSucceed(t, 1, http.StatusTooManyRequests, http.Header{"Retry-After": {"1"}})
-	mux.Handle("/", f)
-	start := time.Now()
-	_, resp, err := c.Infrastructure.Connect(context.Background(), 1, 2)
-	if err != nil {
-		t.Fatalf("Connect: %v", err)
-	}
-	if waited := time.Since(start); waited < time.Second {
-		t.Errorf("retried after %v, want at least 1s", waited)
-	}
-	if resp.Attempts != 2 || f.requests() != 2 {
-		t.Errorf("attempts = %d, requests = %d, want 2", resp.Attempts, f.requests())
-	}
+// hangFirst gives the first request no answer until the client gives it up,
+// and answers the others with an empty page.
+func hangFirst(t *testing.T) *counted {
+	return &counted{serve: func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			<-r.Context().Done()
+			return
+		}
+		writeJSON(t, w, http.StatusOK, infraPage())
+	}}
 }
 
-// TestRetryTransientStatuses: 502, 503, 504 and a 429 without Retry-After,
-// twice each, then a 200: the call succeeds and the PUT body is sent again
-// unchanged every time.
-func TestRetryTransientStatuses(t *testing.T) {
+// TestRetryAfterIsHonoured: a 429 with Retry-After: 1 makes the client wait
+// exactly a second, then the retry succeeds.
+func TestRetryAfterIsHonoured(t *testing.T) {
 	t.Parallel()
-	for _, status := range []int{http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout, http.StatusTooManyRequests} {
+	synctest.Test(t, func(t *testing.T) {
+		c, mux := setupInProcess(t, WithRetry(RetryPolicy{MaxRetries: 2, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Second}))
+		f := failThenSucceed(t, 1, http.StatusTooManyRequests, http.Header{"Retry-After": {"1"}})
+		mux.Handle("/", f)
+		start := time.Now()
+		_, resp, err := c.Infrastructure.Connect(context.Background(), 1, 2)
+		require.NoError(t, err)
+		assert.Equal(t, time.Second, time.Since(start), "wait before the retry")
+		assert.Equal(t, 2, resp.Attempts)
+		assert.Equal(t, 2, f.requests())
+		assert.Equal(t, time.Second, resp.Duration, "Response.Duration counts the wait")
+	})
+}
+
+// TestRetryStatuses: 502, 503, 504 and a 429 without Retry-After, failing
+// twice, are sent again, with the PUT body unchanged, until the 200; other
+// errors are returned at once.
+func TestRetryStatuses(t *testing.T) {
+	t.Parallel()
+	for status, retried := range map[int]bool{
+		http.StatusBadGateway: true, http.StatusServiceUnavailable: true, http.StatusGatewayTimeout: true, http.StatusTooManyRequests: true,
+		http.StatusBadRequest: false, http.StatusNotFound: false, http.StatusInternalServerError: false, http.StatusNotImplemented: false,
+	} {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
 			t.Parallel()
 			c, mux := setup(t)
@@ -78,31 +85,15 @@ func TestRetryTransientStatuses(t *testing.T) {
 				f.ServeHTTP(w, r)
 			}))
 			got, resp, err := c.Infrastructure.Connect(context.Background(), 1, 2)
-			if err != nil {
-				t.Fatalf("Connect: %v", err)
+			if !retried {
+				assert.ErrorAs(t, err, new(*APIError))
+				assert.Equal(t, 1, f.requests())
+				return
 			}
-			if got.Id != 1 || resp.Attempts != 3 || f.requests() != 3 {
-				t.Errorf("id = %d, attempts = %d, requests = %d; want 1, 3, 3", got.Id, resp.Attempts, f.requests())
-			}
-		})
-	}
-}
-
-// TestNoRetry: other errors are returned at once.
-func TestNoRetry(t *testing.T) {
-	t.Parallel()
-	for _, status := range []int{http.StatusBadRequest, http.StatusNotFound, http.StatusInternalServerError, http.StatusNotImplemented} {
-		t.Run(fmt.Sprint(status), func(t *testing.T) {
-			t.Parallel()
-			c, mux := setup(t)
-			f := failThenSucceed(t, 1, status, nil)
-			mux.Handle("/", f)
-			if _, _, err := c.Infrastructure.Connect(context.Background(), 1, 2); err == nil {
-				t.Fatal("want an error")
-			}
-			if f.requests() != 1 {
-				t.Errorf("requests = %d, want 1", f.requests())
-			}
+			require.NoError(t, err)
+			assert.EqualValues(t, 1, got.Id)
+			assert.Equal(t, 3, resp.Attempts)
+			assert.Equal(t, 3, f.requests())
 		})
 	}
 }
@@ -110,125 +101,112 @@ func TestNoRetry(t *testing.T) {
 // TestRetriesGiveUp: after MaxRetries the last error is returned.
 func TestRetriesGiveUp(t *testing.T) {
 	t.Parallel()
-	c, mux := setup(t, WithMaxRetries(2))
+	c, mux := setup(t, WithRetry(RetryPolicy{MaxRetries: 2, BaseDelay: time.Millisecond}))
 	f := failThenSucceed(t, 100, http.StatusServiceUnavailable, nil)
 	mux.Handle("/", f)
 	_, resp, err := c.Infrastructure.Connect(context.Background(), 1, 2)
 	var apiErr *APIError
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusServiceUnavailable || apiErr.Message != "failure 3" {
-		t.Fatalf("err = %v, want the 503 of the third attempt", err)
-	}
-	if f.requests() != 3 || resp.Attempts != 3 {
-		t.Errorf("requests = %d, attempts = %d, want 3", f.requests(), resp.Attempts)
-	}
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, http.StatusServiceUnavailable, apiErr.StatusCode)
+	assert.Equal(t, "failure 3", apiErr.Message, "the error of the third attempt")
+	assert.Equal(t, 3, f.requests())
+	assert.Equal(t, 3, resp.Attempts)
+}
+
+// TestRetryPolicyZeroDisablesRetries: WithRetry(RetryPolicy{}) sends each
+// request once.
+func TestRetryPolicyZeroDisablesRetries(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t, WithRetry(RetryPolicy{}))
+	f := failThenSucceed(t, 1, http.StatusServiceUnavailable, nil)
+	mux.Handle("/", f)
+	_, _, err := c.Infrastructure.Connect(context.Background(), 1, 2)
+	assert.ErrorAs(t, err, new(*APIError))
+	assert.Equal(t, 1, f.requests())
 }
 
 // TestRetryNetworkError: a connection closed without a response is retried.
 func TestRetryNetworkError(t *testing.T) {
 	t.Parallel()
 	c, mux := setup(t)
-	f := &faults{step: func(n int, w http.ResponseWriter, r *http.Request) {
+	f := &counted{serve: func(n int, w http.ResponseWriter, r *http.Request) {
 		if n == 1 {
 			conn, _, err := http.NewResponseController(w).Hijack()
-			if err != nil {
-				t.Errorf("hijack: %v", err)
-				return
+			if assert.NoError(t, err, "hijack") {
+				_ = conn.Close()
 			}
-			_ = conn.Close()
 			return
 		}
 		writeJSON(t, w, http.StatusOK, infraPage(infraIdentity(1)))
 	}}
 	mux.Handle("/", f)
 	_, resp, err := c.Infrastructure.List(context.Background(), nil)
-	if err != nil {
-		t.Fatalf("List: %v", err)
-	}
-	if resp.Attempts != 2 || f.requests() != 2 {
-		t.Errorf("attempts = %d, requests = %d, want 2", resp.Attempts, f.requests())
-	}
+	require.NoError(t, err)
+	assert.Equal(t, 2, resp.Attempts)
+	assert.Equal(t, 2, f.requests())
 }
 
-// hang answers nothing until the client gives the request up.
-func hang(t *testing.T, r *http.Request) {
-	select {
-	case <-r.Context().Done():
-	case <-time.After(5 * time.Second):
-		t.Error("the client did not give the request up")
-	}
-}
-
-// TestAttemptTimeout: an attempt that outlives WithTimeout is abandoned and
-// retried.
+// TestAttemptTimeout: an attempt that outlives WithTimeout is abandoned when
+// the timeout ends, and retried.
 func TestAttemptTimeout(t *testing.T) {
 	t.Parallel()
-	c, mux := setup(t, WithTimeout(100*time.Millisecond))
-	f := &faults{step: func(n int, w http.ResponseWriter, r *http.Request) {
-		if n == 1 {
-			hang(t, r)
-			return
-		}
-		writeJSON(t, w, http.StatusOK, infraPage())
-	}}
-	mux.Handle("/", f)
-	_, resp, err := c.Infrastructure.List(context.Background(), nil)
-	if err != nil {
-		t.Fatalf("List: %v", err)
-	}
-	if resp.Attempts != 2 {
-		t.Errorf("attempts = %d, want 2", resp.Attempts)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c, mux := setupInProcess(t, WithTimeout(100*time.Millisecond))
+		mux.Handle("/", hangFirst(t))
+		start := time.Now()
+		_, resp, err := c.Infrastructure.List(context.Background(), nil)
+		require.NoError(t, err)
+		assert.Equal(t, 2, resp.Attempts)
+		waited := time.Since(start)
+		assert.GreaterOrEqual(t, waited, 100*time.Millisecond)
+		assert.Less(t, waited, 100*time.Millisecond+fastRetry.BaseDelay, "the timeout, then at most the first backoff")
+	})
 }
 
 // TestCancelStopsWaiting: cancelling the context during a long Retry-After
 // wait returns at once with the context's error.
 func TestCancelStopsWaiting(t *testing.T) {
 	t.Parallel()
-	c, mux := setup(t, WithRetry(RetryPolicy{MaxRetries: 3, BaseDelay: time.Millisecond, MaxDelay: time.Minute}))
-	hit := make(chan struct{}, 1)
-	f := failThenSucceed(t, 100, http.StatusTooManyRequests, http.Header{"Retry-After": {"30"}})
-	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.ServeHTTP(w, r)
-		hit <- struct{}{}
-	}))
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		<-hit
-		time.Sleep(20 * time.Millisecond) // let the client start waiting
+	synctest.Test(t, func(t *testing.T) {
+		c, mux := setupInProcess(t, WithRetry(RetryPolicy{MaxRetries: 3, BaseDelay: time.Millisecond, MaxDelay: time.Minute}))
+		f := failThenSucceed(t, 100, http.StatusTooManyRequests, http.Header{"Retry-After": {"30"}})
+		mux.Handle("/", f)
+		ctx, cancel := context.WithCancel(context.Background())
+		start := time.Now()
+		var err error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, _, err = c.Infrastructure.Connect(ctx, 1, 2)
+		}()
+		synctest.Wait() // the client is waiting out the Retry-After
+		require.Equal(t, 1, f.requests())
 		cancel()
-	}()
-	start := time.Now()
-	_, _, err := c.Infrastructure.Connect(ctx, 1, 2)
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("err = %v, want context.Canceled", err)
-	}
-	if errors.As(err, new(*APIError)) {
-		t.Errorf("err = %v: the cancelled context must win over the 429", err)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("returned after %v, want at once", d)
-	}
-	if f.requests() != 1 {
-		t.Errorf("requests = %d, want 1", f.requests())
-	}
+		<-done
+		assert.ErrorIs(t, err, context.Canceled)
+		assert.NotErrorAs(t, err, new(*APIError), "the cancelled context must win over the 429")
+		assert.Zero(t, time.Since(start), "returned at once")
+		assert.Equal(t, 1, f.requests())
+	})
 }
 
-// TestCancelInFlight: cancelling while a request is in flight returns the
-// context's error, not the transport's.
+// TestCancelInFlight: a context that ends while a request is in flight ends
+// the call then, with the context's error rather than the transport's, and
+// no retry.
 func TestCancelInFlight(t *testing.T) {
 	t.Parallel()
-	c, mux := setup(t)
-	f := &faults{step: func(n int, w http.ResponseWriter, r *http.Request) { hang(t, r) }}
-	mux.Handle("/", f)
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	_, _, err := c.VersionControl.List(ctx, nil)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("err = %v, want context.DeadlineExceeded", err)
-	}
-	if f.requests() != 1 {
-		t.Errorf("requests = %d, want 1 (no retry after the context ended)", f.requests())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c, mux := setupInProcess(t)
+		f := hangFirst(t)
+		mux.Handle("/", f)
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, _, err := c.VersionControl.List(ctx, nil)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, 50*time.Millisecond, time.Since(start))
+		assert.Equal(t, 1, f.requests())
+	})
 }
 
 // TestCancelWinsOverAPIError: a context cancelled while the server answers
@@ -242,9 +220,8 @@ func TestCancelWinsOverAPIError(t *testing.T) {
 		writeJSON(t, w, http.StatusNotFound, gen.Error{StatusCode: 404, Code: gen.ErrorCodeNOTFOUND, Message: "gone", RequestId: "r"})
 	})
 	_, _, err := c.VersionControl.Connect(ctx, 1, 2)
-	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrNotFound) {
-		t.Errorf("err = %v, want context.Canceled only", err)
-	}
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.NotErrorIs(t, err, ErrNotFound)
 }
 
 // TestCancelledBeforeCall: nothing is sent with a context already cancelled.
@@ -255,61 +232,76 @@ func TestCancelledBeforeCall(t *testing.T) {
 	mux.Handle("/", f)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, _, err := c.Infrastructure.Disconnect(ctx, 1); !errors.Is(err, context.Canceled) {
-		t.Errorf("err = %v, want context.Canceled", err)
-	}
-	for _, err := range c.Infrastructure.All(ctx, nil) {
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("All: err = %v, want context.Canceled", err)
-		}
-	}
-	if f.requests() != 0 {
-		t.Errorf("requests = %d, want 0", f.requests())
-	}
+	_, _, err := c.Infrastructure.Disconnect(ctx, 1)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.ErrorIs(t, drain(c.Infrastructure.All(ctx, nil)), context.Canceled)
+	assert.Equal(t, 0, f.requests())
 }
 
-// TestDeadlineBeforeRetryAfter: when the context ends before Retry-After
-// would, the 429 is returned at once rather than waited into a timeout.
-func TestDeadlineBeforeRetryAfter(t *testing.T) {
+// TestRetryAfterTooLong: a 429 whose Retry-After outlasts the context's
+// deadline, or asks for longer than the policy's MaxDelay, is not retried
+// early: the caller gets it at once, with its RetryAfter.
+func TestRetryAfterTooLong(t *testing.T) {
 	t.Parallel()
-	c, mux := setup(t, WithRetry(RetryPolicy{MaxRetries: 3, BaseDelay: time.Millisecond, MaxDelay: time.Minute}))
-	f := failThenSucceed(t, 100, http.StatusTooManyRequests, http.Header{"Retry-After": {"30"}})
-	mux.Handle("/", f)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	start := time.Now()
-	_, _, err := c.Infrastructure.Connect(ctx, 1, 2)
-	var apiErr *APIError
-	if !errors.Is(err, ErrRateLimited) || !errors.As(err, &apiErr) || apiErr.RetryAfter != 30*time.Second {
-		t.Errorf("err = %v, want the 429 with RetryAfter 30s", err)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("returned after %v, want at once", d)
+	for name, tc := range map[string]struct {
+		retryAfter string
+		maxDelay   time.Duration
+		deadline   time.Duration
+	}{
+		"beyond the deadline":  {retryAfter: "30", maxDelay: time.Minute, deadline: 10 * time.Second},
+		"beyond the max delay": {retryAfter: "120", maxDelay: 2 * time.Second},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				c, mux := setupInProcess(t, WithRetry(RetryPolicy{MaxRetries: 3, BaseDelay: time.Millisecond, MaxDelay: tc.maxDelay}))
+				f := failThenSucceed(t, 100, http.StatusTooManyRequests, http.Header{"Retry-After": {tc.retryAfter}})
+				mux.Handle("/", f)
+				ctx := context.Background()
+				if tc.deadline > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, tc.deadline)
+					defer cancel()
+				}
+				start := time.Now()
+				_, _, err := c.Infrastructure.Connect(ctx, 1, 2)
+				var apiErr *APIError
+				require.ErrorAs(t, err, &apiErr)
+				assert.ErrorIs(t, err, ErrRateLimited)
+				assert.Equal(t, tc.retryAfter, fmt.Sprint(apiErr.RetryAfter.Seconds()), "RetryAfter in seconds")
+				assert.Zero(t, time.Since(start), "returned at once")
+				assert.Equal(t, 1, f.requests())
+			})
+		})
 	}
 }
 
 // TestClientRateLimit: the client-side limiter holds back a request that
-// would break the rate, and gives up when the context would end first.
+// would break the rate, and gives up at once when the context would end
+// first.
 func TestClientRateLimit(t *testing.T) {
 	t.Parallel()
-	c, mux := setup(t, WithRateLimit(1)) // one a minute, burst of one
-	f := &faults{step: func(n int, w http.ResponseWriter, r *http.Request) { writeJSON(t, w, http.StatusOK, vcPage()) }}
-	mux.Handle("/", f)
-	if _, _, err := c.VersionControl.List(context.Background(), nil); err != nil {
-		t.Fatalf("first List: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	if _, _, err := c.VersionControl.List(ctx, nil); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("second List: err = %v, want context.DeadlineExceeded", err)
-	}
-	if d := time.Since(start); d > 150*time.Millisecond {
-		t.Errorf("gave up after %v, want at once", d)
-	}
-	if f.requests() != 1 {
-		t.Errorf("requests = %d, want 1", f.requests())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c, mux := setupInProcess(t, WithRateLimit(1)) // one a minute, burst of one
+		f := reply(t, http.StatusOK, vcPage())
+		mux.Handle("/", f)
+		_, _, err := c.VersionControl.List(context.Background(), nil)
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, _, err = c.VersionControl.List(ctx, nil)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Zero(t, time.Since(start), "gave up at once")
+		assert.Equal(t, 1, f.requests())
+
+		// With time to wait, the request waits for its turn: a minute after
+		// the first.
+		_, _, err = c.VersionControl.List(context.Background(), nil)
+		require.NoError(t, err)
+		assert.Equal(t, time.Minute, time.Since(start))
+		assert.Equal(t, 2, f.requests())
+	})
 }
 
 func TestParseRetryAfter(t *testing.T) {
@@ -332,13 +324,11 @@ func TestParseRetryAfter(t *testing.T) {
 		{"99999999999999999999", 0, false},
 	} {
 		got, ok := parseRetryAfter(http.Header{"Retry-After": {tc.value}}, now)
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("parseRetryAfter(%q) = %v, %v; want %v, %v", tc.value, got, ok, tc.want, tc.ok)
-		}
+		assert.Equal(t, tc.want, got, "parseRetryAfter(%q)", tc.value)
+		assert.Equal(t, tc.ok, ok, "parseRetryAfter(%q) ok", tc.value)
 	}
-	if got, ok := parseRetryAfter(http.Header{"Retry-After": {"9223372036"}}, now); !ok || got <= 0 {
-		t.Errorf("huge Retry-After = %v, %v; want a positive duration", got, ok)
-	}
+	got, ok := parseRetryAfter(http.Header{"Retry-After": {"9223372036"}}, now)
+	assert.True(t, ok && got > 0, "huge Retry-After = %v, %v; want a positive duration", got, ok)
 }
 
 func TestBackoffIsCappedFullJitter(t *testing.T) {
@@ -369,30 +359,6 @@ func TestTransient(t *testing.T) {
 		{wrap(errors.New("unsupported protocol scheme")), false},
 		{errors.New("json: bad"), false},
 	} {
-		if got := transient(tc.err); got != tc.want {
-			t.Errorf("transient(%v) = %v, want %v", tc.err, got, tc.want)
-		}
-	}
-}
-
-// TestRetryAfterBeyondMaxDelayIsNotRetriedEarly: a server asking for a
-// longer wait than the policy allows gets no early retry; the caller gets
-// the 429 with its Retry-After at once.
-func TestRetryAfterBeyondMaxDelayIsNotRetriedEarly(t *testing.T) {
-	t.Parallel()
-	c, mux := setup(t, WithRetry(RetryPolicy{MaxRetries: 3, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Second}))
-	f := failThenSucceed(t, 100, http.StatusTooManyRequests, http.Header{"Retry-After": {"120"}})
-	mux.Handle("/", f)
-	start := time.Now()
-	_, _, err := c.Infrastructure.Connect(context.Background(), 1, 2)
-	var apiErr *APIError
-	if !errors.Is(err, ErrRateLimited) || !errors.As(err, &apiErr) || apiErr.RetryAfter != 120*time.Second {
-		t.Fatalf("err = %v, want the 429 with RetryAfter 2m", err)
-	}
-	if f.requests() != 1 {
-		t.Fatalf("sent %d requests, want 1", f.requests())
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Fatalf("returned after %v, want at once", d)
+		assert.Equal(t, tc.want, transient(tc.err), "transient(%v)", tc.err)
 	}
 }

@@ -96,36 +96,62 @@ func (f *identities[O, P, I, TB]) List(ctx context.Context, opts *O) (*P, *Respo
 	return p, resp, nil
 }
 
-// All walks the pages from the options' page (1 when 0) lazily: the next page
-// is asked for only when the caller has taken every item of this one, and
-// stopping the loop stops the requests. An error is yielded once and ends the
-// walk. The options are copied, never changed.
-func (f *identities[O, P, I, TB]) All(ctx context.Context, opts *O) iter.Seq2[I, error] {
+// Page is one page of a walk over a list (Pages): its identities and the
+// Response that carried them.
+type Page[I any] struct {
+	// Items are the identities of the page, in the order the server sent
+	// them.
+	Items []I
+	// Response is the page's response: its paging (Page, Limit, Total,
+	// NextPage), request ID, rate-limit state, attempts and duration. It is
+	// nil only when a page's request got no response at all.
+	Response *Response
+}
+
+// Pages walks the pages from the options' page (1 when 0) lazily: the next
+// page is asked for only when the caller has taken this one, and stopping the
+// loop stops the requests. An error is yielded once, with a Page holding the
+// failed request's Response (nil when none arrived), and ends the walk. The
+// options are copied, never changed.
+func (f *identities[O, P, I, TB]) Pages(ctx context.Context, opts *O) iter.Seq2[*Page[I], error] {
 	var base O
 	if opts != nil {
 		base = *opts
 	}
-	return func(yield func(I, error) bool) {
+	return func(yield func(*Page[I], error) bool) {
 		o := base
 		number := max(*f.pageOf(&o), 1)
 		for {
 			*f.pageOf(&o) = number
 			p, resp, err := f.List(ctx, &o)
 			if err != nil {
-				var zero I
-				yield(zero, err)
+				yield(&Page[I]{Response: resp}, err)
 				return
 			}
 			items, _, _, _ := f.contents(p)
-			for _, item := range items {
-				if !yield(item, nil) {
-					return
-				}
-			}
-			if resp.NextPage <= number {
+			if !yield(&Page[I]{Items: items, Response: resp}, nil) || resp.NextPage <= number {
 				return
 			}
 			number = resp.NextPage
+		}
+	}
+}
+
+// All yields a pointer to each identity of the pages Pages walks, into the
+// page it came in; an error is yielded once, with a nil identity, and ends the
+// walk.
+func (f *identities[O, P, I, TB]) All(ctx context.Context, opts *O) iter.Seq2[*I, error] {
+	return func(yield func(*I, error) bool) {
+		for page, err := range f.Pages(ctx, opts) {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for i := range page.Items {
+				if !yield(&page.Items[i], nil) {
+					return
+				}
+			}
 		}
 	}
 }
@@ -143,9 +169,10 @@ func (f *identities[O, P, I, TB]) Toggle(ctx context.Context, id int64, body TB)
 	return put[I](ctx, f.client, f.opToggle, id, body, f.toggle)
 }
 
-// SetServiceAccount marks (on) or unmarks the identity as a service account.
-func (f *identities[O, P, I, TB]) SetServiceAccount(ctx context.Context, id int64, on bool, reason string) (*I, *Response, error) {
-	body := gen.ServiceAccountRequest{ServiceAccount: on, ServiceAccountReason: reason}
+// SetServiceAccount marks (mark true) or unmarks the identity as a service
+// account.
+func (f *identities[O, P, I, TB]) SetServiceAccount(ctx context.Context, id int64, mark bool, reason string) (*I, *Response, error) {
+	body := gen.ServiceAccountRequest{ServiceAccount: mark, ServiceAccountReason: reason}
 	return put[I](ctx, f.client, f.opServiceAccount, id, body, f.serviceAccount)
 }
 

@@ -2,10 +2,12 @@ package client
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/identities-go/identities/gen"
 )
@@ -20,17 +22,6 @@ type requestCase struct {
 	query      url.Values
 	body       string // "" when the request has none
 	resp       any
-}
-
-func ignore[T any](_ T, _ *Response, err error) error { return err }
-
-func drain[T any](seq func(func(T, error) bool)) error {
-	for _, err := range seq {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 var requestCases = []requestCase{
@@ -63,6 +54,15 @@ var requestCases = []requestCase{
 		resp:  infraPage(infraIdentity(1)),
 	},
 	{
+		method: (*InfrastructureService).Pages,
+		call: func(ctx context.Context, c *Client) error {
+			return drain(c.Infrastructure.Pages(ctx, &InfrastructureListOptions{Page: 3, Sort: gen.InfrastructureSortEMAIL}))
+		},
+		httpMethod: http.MethodGet, path: "/user-identities/infrastructure",
+		query: url.Values{"page": {"3"}, "sort": {"EMAIL"}},
+		resp:  infraPage(),
+	},
+	{
 		method:     (*InfrastructureService).Connect,
 		call:       func(ctx context.Context, c *Client) error { return ignore(c.Infrastructure.Connect(ctx, 5, 7)) },
 		httpMethod: http.MethodPut, path: "/user-identities/infrastructure/5/connect",
@@ -91,7 +91,7 @@ var requestCases = []requestCase{
 		body: `{"toggle":false}`, resp: infraIdentity(5),
 	},
 	{
-		method: (*InfrastructureService).SetServiceAccount,
+		method: (*InfrastructureService).SetServiceAccount, label: "mark",
 		call: func(ctx context.Context, c *Client) error {
 			return ignore(c.Infrastructure.SetServiceAccount(ctx, 5, true, "deploys"))
 		},
@@ -99,17 +99,9 @@ var requestCases = []requestCase{
 		body: `{"serviceAccount":true,"serviceAccountReason":"deploys"}`, resp: infraIdentity(5),
 	},
 	{
-		method: (*InfrastructureService).MarkServiceAccount,
+		method: (*InfrastructureService).SetServiceAccount, label: "unmark",
 		call: func(ctx context.Context, c *Client) error {
-			return ignore(c.Infrastructure.MarkServiceAccount(ctx, 5, "deploys"))
-		},
-		httpMethod: http.MethodPut, path: "/user-identities/infrastructure/5/service-account",
-		body: `{"serviceAccount":true,"serviceAccountReason":"deploys"}`, resp: infraIdentity(5),
-	},
-	{
-		method: (*InfrastructureService).UnmarkServiceAccount,
-		call: func(ctx context.Context, c *Client) error {
-			return ignore(c.Infrastructure.UnmarkServiceAccount(ctx, 5, "a person now"))
+			return ignore(c.Infrastructure.SetServiceAccount(ctx, 5, false, "a person now"))
 		},
 		httpMethod: http.MethodPut, path: "/user-identities/infrastructure/5/service-account",
 		body: `{"serviceAccount":false,"serviceAccountReason":"a person now"}`, resp: infraIdentity(5),
@@ -137,6 +129,15 @@ var requestCases = []requestCase{
 		resp:  vcPage(vcIdentity(1)),
 	},
 	{
+		method: (*VersionControlService).Pages,
+		call: func(ctx context.Context, c *Client) error {
+			return drain(c.VersionControl.Pages(ctx, &VersionControlListOptions{Limit: 50}))
+		},
+		httpMethod: http.MethodGet, path: "/user-identities/version-control",
+		query: url.Values{"page": {"1"}, "limit": {"50"}},
+		resp:  vcPage(vcIdentity(1)),
+	},
+	{
 		method:     (*VersionControlService).Connect,
 		call:       func(ctx context.Context, c *Client) error { return ignore(c.VersionControl.Connect(ctx, 6, 8)) },
 		httpMethod: http.MethodPut, path: "/user-identities/version-control/6/connect",
@@ -157,28 +158,12 @@ var requestCases = []requestCase{
 		body: `{"toggle":true,"toggleField":"VERSION_CONTROL_PUSH_PROD_CODE_ACCESS"}`, resp: vcIdentity(6),
 	},
 	{
-		method: (*VersionControlService).SetServiceAccount,
+		method: (*VersionControlService).SetServiceAccount, label: "unmark without a reason",
 		call: func(ctx context.Context, c *Client) error {
 			return ignore(c.VersionControl.SetServiceAccount(ctx, 6, false, ""))
 		},
 		httpMethod: http.MethodPut, path: "/user-identities/version-control/6/service-account",
 		body: `{"serviceAccount":false,"serviceAccountReason":""}`, resp: vcIdentity(6),
-	},
-	{
-		method: (*VersionControlService).MarkServiceAccount,
-		call: func(ctx context.Context, c *Client) error {
-			return ignore(c.VersionControl.MarkServiceAccount(ctx, 6, "bot"))
-		},
-		httpMethod: http.MethodPut, path: "/user-identities/version-control/6/service-account",
-		body: `{"serviceAccount":true,"serviceAccountReason":"bot"}`, resp: vcIdentity(6),
-	},
-	{
-		method: (*VersionControlService).UnmarkServiceAccount,
-		call: func(ctx context.Context, c *Client) error {
-			return ignore(c.VersionControl.UnmarkServiceAccount(ctx, 6, "human"))
-		},
-		httpMethod: http.MethodPut, path: "/user-identities/version-control/6/service-account",
-		body: `{"serviceAccount":false,"serviceAccountReason":"human"}`, resp: vcIdentity(6),
 	},
 }
 
@@ -195,14 +180,10 @@ func TestRequests(t *testing.T) {
 		t.Run(name+"/"+tc.label, func(t *testing.T) {
 			t.Parallel()
 			wantOp := operationOf(name)
-			c, mux := setup(t, WithValidator(validator(t)))
-			calls := 0
-			mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-				calls++
+			c, mux := setup(t, WithResponseChecking(true))
+			srv := &counted{serve: func(_ int, w http.ResponseWriter, r *http.Request) {
 				testMethod(t, r, tc.httpMethod)
-				if r.URL.Path != tc.path {
-					t.Errorf("path = %s, want %s", r.URL.Path, tc.path)
-				}
+				assert.Equal(t, tc.path, r.URL.Path, "path")
 				testQuery(t, r, tc.query)
 				testHeader(t, r, "Authorization", "Bearer "+testToken)
 				testHeader(t, r, "User-Agent", DefaultUserAgent)
@@ -210,28 +191,21 @@ func TestRequests(t *testing.T) {
 				checkOperation(t, r, wantOp)
 				if tc.body != "" {
 					testJSONBody(t, r, tc.body)
-				} else if r.ContentLength > 0 {
-					t.Errorf("unexpected request body of %d bytes", r.ContentLength)
+				} else {
+					assert.LessOrEqual(t, r.ContentLength, int64(0), "request body")
 				}
 				writeJSON(t, w, http.StatusOK, tc.resp)
-			})
-			if err := tc.call(context.Background(), c); err != nil {
-				t.Fatalf("call: %v", err)
-			}
-			if calls != 1 {
-				t.Errorf("server saw %d requests, want 1", calls)
-			}
+			}}
+			mux.Handle("/", srv)
+			require.NoError(t, tc.call(context.Background(), c))
+			assert.Equal(t, 1, srv.requests())
 		})
 	}
 	for _, m := range operationMethods {
-		if !covered[methodName(m)] {
-			t.Errorf("no request case for %s", methodName(m))
-		}
+		assert.True(t, covered[methodName(m)], "no request case for %s", methodName(m))
 	}
 	for name := range shorthandMethods {
-		if !covered[name] {
-			t.Errorf("no request case for %s", name)
-		}
+		assert.True(t, covered[name], "no request case for %s", name)
 	}
 }
 
@@ -244,16 +218,11 @@ func checkOperation(t *testing.T, r *http.Request, want string) {
 	full.Body = r.Body
 	v := validator(t)
 	route, err := v.FindRoute(full)
-	if err != nil {
-		t.Errorf("request matches no operation: %v", err)
+	if !assert.NoError(t, err, "request matches no operation") {
 		return
 	}
-	if got := route.OperationID(); got != want {
-		t.Errorf("operation = %s, want %s", got, want)
-	}
-	if err := v.ValidateRequest(r.Context(), full, route); err != nil {
-		t.Errorf("request does not conform: %v", err)
-	}
+	assert.Equal(t, want, route.OperationID(), "operation")
+	assert.NoError(t, v.ValidateRequest(r.Context(), full, route), "request does not conform")
 	r.Body = full.Body // ValidateRequest puts the body back for reading
 }
 
@@ -262,24 +231,21 @@ func checkOperation(t *testing.T, r *http.Request, want string) {
 func TestInvalidArguments(t *testing.T) {
 	t.Parallel()
 	c, mux := setup(t)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		t.Errorf("unexpected request %s %s", r.Method, r.URL.Path)
-	})
+	srv := reply(t, http.StatusOK, infraIdentity(1))
+	mux.Handle("/", srv)
 	ctx := context.Background()
 	for name, err := range map[string]error{
-		"connect id 0":          ignore(c.Infrastructure.Connect(ctx, 0, 1)),
-		"connect user 0":        ignore(c.VersionControl.Connect(ctx, 1, 0)),
-		"disconnect id -1":      ignore(c.Infrastructure.Disconnect(ctx, -1)),
-		"unknown toggle field":  ignore(c.Infrastructure.SetAccess(ctx, 1, "ROOT", true)),
-		"vc unknown field":      ignore(c.VersionControl.SetAccess(ctx, 1, "INFRASTRUCTURE_DB_ACCESS", true)),
-		"service account id 0":  ignore(c.VersionControl.MarkServiceAccount(ctx, 0, "x")),
-		"unmark negative id":    ignore(c.Infrastructure.UnmarkServiceAccount(ctx, -3, "x")),
-		"set access negative":   ignore(c.VersionControl.SetAccess(ctx, -1, "", true)),
-		"set service account 0": ignore(c.Infrastructure.SetServiceAccount(ctx, 0, true, "x")),
+		"connect id 0":         ignore(c.Infrastructure.Connect(ctx, 0, 1)),
+		"connect user 0":       ignore(c.VersionControl.Connect(ctx, 1, 0)),
+		"disconnect id -1":     ignore(c.Infrastructure.Disconnect(ctx, -1)),
+		"unknown toggle field": ignore(c.Infrastructure.SetAccess(ctx, 1, "ROOT", true)),
+		"vc unknown field":     ignore(c.VersionControl.SetAccess(ctx, 1, "INFRASTRUCTURE_DB_ACCESS", true)),
+		"service account id 0": ignore(c.VersionControl.SetServiceAccount(ctx, 0, true, "x")),
+		"unmark negative id":   ignore(c.Infrastructure.SetServiceAccount(ctx, -3, false, "x")),
+		"set access negative":  ignore(c.VersionControl.SetAccess(ctx, -1, "", true)),
 	} {
-		var apiErr *APIError
-		if err == nil || errors.As(err, &apiErr) {
-			t.Errorf("%s: err = %v, want a client-side error", name, err)
-		}
+		assert.Error(t, err, name)
+		assert.NotErrorAs(t, err, new(*APIError), "%s: want a client-side error", name)
 	}
+	assert.Zero(t, srv.requests(), "requests sent")
 }

@@ -67,11 +67,21 @@ func (s *VersionControlService) List(ctx context.Context, opts *VersionControlLi
 	return s.ids.List(ctx, opts)
 }
 
-// All yields every version control identity that matches opts, from opts.Page
-// on, asking for each page only when the loop reaches it. It copies opts, so
-// the caller's value is never changed. Breaking out of the loop stops the
-// requests; an error is yielded once and ends the walk.
-func (s *VersionControlService) All(ctx context.Context, opts *VersionControlListOptions) iter.Seq2[gen.VersionControlIdentity, error] {
+// Pages yields every page of version control identities that match opts, from
+// opts.Page on, each with its Response, asking for a page only when the loop
+// reaches it. It copies opts, so the caller's value is never changed. Breaking
+// out of the loop stops the requests; an error is yielded once, with a Page
+// holding the failed request's Response (nil when none arrived), and ends the
+// walk.
+func (s *VersionControlService) Pages(ctx context.Context, opts *VersionControlListOptions) iter.Seq2[*Page[gen.VersionControlIdentity], error] {
+	return s.ids.Pages(ctx, opts)
+}
+
+// All yields every version control identity that matches opts, as Pages walks
+// them: a pointer into its page, which the next page does not reuse. Breaking
+// out of the loop stops the requests; an error is yielded once, with a nil
+// identity, and ends the walk. Use Pages to see each page's Response.
+func (s *VersionControlService) All(ctx context.Context, opts *VersionControlListOptions) iter.Seq2[*gen.VersionControlIdentity, error] {
 	return s.ids.All(ctx, opts)
 }
 
@@ -99,20 +109,8 @@ func (s *VersionControlService) SetAccess(ctx context.Context, id int64, field g
 	return s.ids.Toggle(ctx, id, gen.VersionControlToggleRequest{Toggle: on, ToggleField: f})
 }
 
-// SetServiceAccount marks (on) or unmarks the identity id as a service
-// account, giving the reason (setVersionControlServiceAccount).
-func (s *VersionControlService) SetServiceAccount(ctx context.Context, id int64, on bool, reason string) (*gen.VersionControlIdentity, *Response, error) {
-	return s.ids.SetServiceAccount(ctx, id, on, reason)
-}
-
-// MarkServiceAccount marks the identity id as a service account for reason;
-// it is SetServiceAccount(ctx, id, true, reason).
-func (s *VersionControlService) MarkServiceAccount(ctx context.Context, id int64, reason string) (*gen.VersionControlIdentity, *Response, error) {
-	return s.ids.SetServiceAccount(ctx, id, true, reason)
-}
-
-// UnmarkServiceAccount clears the identity id's service account mark, giving
-// the reason; it is SetServiceAccount(ctx, id, false, reason).
-func (s *VersionControlService) UnmarkServiceAccount(ctx context.Context, id int64, reason string) (*gen.VersionControlIdentity, *Response, error) {
-	return s.ids.SetServiceAccount(ctx, id, false, reason)
+// SetServiceAccount marks (mark true) or unmarks the identity id as a
+// service account, giving the reason (setVersionControlServiceAccount).
+func (s *VersionControlService) SetServiceAccount(ctx context.Context, id int64, mark bool, reason string) (*gen.VersionControlIdentity, *Response, error) {
+	return s.ids.SetServiceAccount(ctx, id, mark, reason)
 }

@@ -456,7 +456,7 @@ func TestProxyForwardsBytesUnchangedAndRecordsEachViolationOnce(t *testing.T) {
 	// Drive each planted fault once more, through our client (no retries,
 	// so each fault is sent once).
 	newClient := func(opts ...client.Option) *client.Client {
-		c, err := client.New(append([]client.Option{client.WithBaseURL(front.URL), client.WithMaxRetries(0)}, opts...)...)
+		c, err := client.New(append([]client.Option{client.WithBaseURL(front.URL), client.WithRetry(client.RetryPolicy{})}, opts...)...)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,10 +23,15 @@ const (
 	defaultLimit = 20
 )
 
-// listQuery fills in the documented defaults.
-func listQuery(ctx context.Context, family store.Family, page, limit *int64, q *string, clientType *string, connectionID *int64, sort *string, dir *gen.SortDir) store.ListQuery {
+// list lists one page of the caller's identities of a family, with the
+// documented defaults filled in.
+func (h *handlers) list(ctx context.Context, family store.Family, page, limit *int64, q *string, clientType *string, connectionID *int64, sort *string, dir *gen.SortDir) (store.ListQuery, store.Page, error) {
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return store.ListQuery{}, store.Page{}, err
+	}
 	lq := store.ListQuery{
-		CompanyID:    principalFrom(ctx).Company.ID,
+		CompanyID:    p.Company.ID,
 		Family:       family,
 		Page:         deref(page, defaultPage),
 		Limit:        deref(limit, defaultLimit),
@@ -36,7 +41,27 @@ func listQuery(ctx context.Context, family store.Family, page, limit *int64, q *
 		Sort:         store.Sort(deref(sort, string(store.SortUsername))),
 		Descending:   dir != nil && *dir == gen.SortDirDESC,
 	}
-	return lq
+	pg, err := h.store.ListIdentities(ctx, lq)
+	return lq, pg, err
+}
+
+// update applies a change to one of the caller's identities.
+func (h *handlers) update(ctx context.Context, family store.Family, id int64, change store.Change) (store.IdentityView, error) {
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return store.IdentityView{}, err
+	}
+	return h.store.UpdateIdentity(ctx, p.Company.ID, family, id, change, h.now())
+}
+
+// markServiceAccount marks or unmarks one of the caller's identities, with
+// the caller as designator.
+func (h *handlers) markServiceAccount(ctx context.Context, family store.Family, id int64, body *gen.ServiceAccountRequest) (store.IdentityView, error) {
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return store.IdentityView{}, err
+	}
+	return h.update(ctx, family, id, store.MarkServiceAccount{Mark: body.ServiceAccount, Reason: body.ServiceAccountReason, ActorID: p.User.ID})
 }
 
 func deref[T any](p *T, def T) T {
@@ -56,8 +81,7 @@ func enumString[T ~string](p *T) *string {
 
 func (h *handlers) ListInfrastructureIdentities(ctx context.Context, req gen.ListInfrastructureIdentitiesRequestObject) (gen.ListInfrastructureIdentitiesResponseObject, error) {
 	p := req.Params
-	q := listQuery(ctx, store.Infrastructure, p.Page, p.Limit, p.Q, enumString(p.ClientType), p.ConnectionId, enumString(p.Sort), p.SortDir)
-	page, err := h.store.ListIdentities(ctx, q)
+	q, page, err := h.list(ctx, store.Infrastructure, p.Page, p.Limit, p.Q, enumString(p.ClientType), p.ConnectionId, enumString(p.Sort), p.SortDir)
 	if err != nil {
 		return nil, err
 	}
@@ -71,8 +95,7 @@ func (h *handlers) ListInfrastructureIdentities(ctx context.Context, req gen.Lis
 
 func (h *handlers) ListVersionControlIdentities(ctx context.Context, req gen.ListVersionControlIdentitiesRequestObject) (gen.ListVersionControlIdentitiesResponseObject, error) {
 	p := req.Params
-	q := listQuery(ctx, store.VersionControl, p.Page, p.Limit, p.Q, enumString(p.ClientType), p.ConnectionId, enumString(p.Sort), p.SortDir)
-	page, err := h.store.ListIdentities(ctx, q)
+	q, page, err := h.list(ctx, store.VersionControl, p.Page, p.Limit, p.Q, enumString(p.ClientType), p.ConnectionId, enumString(p.Sort), p.SortDir)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +108,7 @@ func (h *handlers) ListVersionControlIdentities(ctx context.Context, req gen.Lis
 }
 
 func (h *handlers) ConnectInfrastructureIdentity(ctx context.Context, req gen.ConnectInfrastructureIdentityRequestObject) (gen.ConnectInfrastructureIdentityResponseObject, error) {
-	v, err := h.store.UpdateIdentity(ctx, principalFrom(ctx).Company.ID, store.Infrastructure, req.Id, store.Link{UserID: req.Body.UserId}, h.now())
+	v, err := h.update(ctx, store.Infrastructure, req.Id, store.Link{UserID: req.Body.UserId})
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +116,7 @@ func (h *handlers) ConnectInfrastructureIdentity(ctx context.Context, req gen.Co
 }
 
 func (h *handlers) ConnectVersionControlIdentity(ctx context.Context, req gen.ConnectVersionControlIdentityRequestObject) (gen.ConnectVersionControlIdentityResponseObject, error) {
-	v, err := h.store.UpdateIdentity(ctx, principalFrom(ctx).Company.ID, store.VersionControl, req.Id, store.Link{UserID: req.Body.UserId}, h.now())
+	v, err := h.update(ctx, store.VersionControl, req.Id, store.Link{UserID: req.Body.UserId})
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +136,7 @@ var versionControlAccess = map[gen.VersionControlToggleField]store.Access{
 
 func (h *handlers) ToggleInfrastructureIdentity(ctx context.Context, req gen.ToggleInfrastructureIdentityRequestObject) (gen.ToggleInfrastructureIdentityResponseObject, error) {
 	field := deref(req.Body.ToggleField, gen.InfrastructureToggleFieldINFRASTRUCTUREADMINACCESS)
-	v, err := h.store.UpdateIdentity(ctx, principalFrom(ctx).Company.ID, store.Infrastructure, req.Id, store.SetAccess{Access: infrastructureAccess[field], On: req.Body.Toggle}, h.now())
+	v, err := h.update(ctx, store.Infrastructure, req.Id, store.SetAccess{Access: infrastructureAccess[field], On: req.Body.Toggle})
 	if err != nil {
 		return nil, err
 	}
@@ -122,19 +145,15 @@ func (h *handlers) ToggleInfrastructureIdentity(ctx context.Context, req gen.Tog
 
 func (h *handlers) ToggleVersionControlIdentity(ctx context.Context, req gen.ToggleVersionControlIdentityRequestObject) (gen.ToggleVersionControlIdentityResponseObject, error) {
 	field := deref(req.Body.ToggleField, gen.VersionControlToggleFieldVERSIONCONTROLWRITEACCESS)
-	v, err := h.store.UpdateIdentity(ctx, principalFrom(ctx).Company.ID, store.VersionControl, req.Id, store.SetAccess{Access: versionControlAccess[field], On: req.Body.Toggle}, h.now())
+	v, err := h.update(ctx, store.VersionControl, req.Id, store.SetAccess{Access: versionControlAccess[field], On: req.Body.Toggle})
 	if err != nil {
 		return nil, err
 	}
 	return gen.ToggleVersionControlIdentity200JSONResponse{VersionControlIdentityJSONResponse: gen.VersionControlIdentityJSONResponse(newConverter().versionControl(&v))}, nil
 }
 
-func serviceAccountChange(ctx context.Context, body *gen.ServiceAccountRequest) store.MarkServiceAccount {
-	return store.MarkServiceAccount{Mark: body.ServiceAccount, Reason: body.ServiceAccountReason, ActorID: principalFrom(ctx).User.ID}
-}
-
 func (h *handlers) SetInfrastructureServiceAccount(ctx context.Context, req gen.SetInfrastructureServiceAccountRequestObject) (gen.SetInfrastructureServiceAccountResponseObject, error) {
-	v, err := h.store.UpdateIdentity(ctx, principalFrom(ctx).Company.ID, store.Infrastructure, req.Id, serviceAccountChange(ctx, req.Body), h.now())
+	v, err := h.markServiceAccount(ctx, store.Infrastructure, req.Id, req.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +161,7 @@ func (h *handlers) SetInfrastructureServiceAccount(ctx context.Context, req gen.
 }
 
 func (h *handlers) SetVersionControlServiceAccount(ctx context.Context, req gen.SetVersionControlServiceAccountRequestObject) (gen.SetVersionControlServiceAccountResponseObject, error) {
-	v, err := h.store.UpdateIdentity(ctx, principalFrom(ctx).Company.ID, store.VersionControl, req.Id, serviceAccountChange(ctx, req.Body), h.now())
+	v, err := h.markServiceAccount(ctx, store.VersionControl, req.Id, req.Body)
 	if err != nil {
 		return nil, err
 	}

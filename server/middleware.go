@@ -43,14 +43,20 @@ func logger(ctx context.Context) *slog.Logger {
 	return slog.Default()
 }
 
-// principalFrom returns the authenticated principal; handlers only run
-// after authentication, so it is always there for them.
-func principalFrom(ctx context.Context) *store.Principal {
+// errNoPrincipal is a handler reached without an authenticated caller: a
+// wiring defect, answered with the logged 500 rather than with a company
+// that owns nothing.
+var errNoPrincipal = errors.New("server: no authenticated principal in the request context")
+
+// principalFrom returns the authenticated principal. Handlers only run after
+// authentication; should one run without it, principalFrom fails closed with
+// errNoPrincipal instead of acting as company 0.
+func principalFrom(ctx context.Context) (*store.Principal, error) {
 	p, _ := ctx.Value(keyPrincipal).(*store.Principal)
-	if p == nil {
-		return &store.Principal{}
+	if p == nil || p.Company.ID == 0 {
+		return nil, errNoPrincipal
 	}
-	return p
+	return p, nil
 }
 
 // validRequestID accepts caller-chosen ids that are safe to log and echo.
@@ -123,14 +129,15 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
-// rateLimit answers 429 once the client's bucket is empty.
+// rateLimit answers 429 once the client's bucket is empty. Buckets refill by
+// the server's clock, Config.Now.
 func (s *Server) rateLimit(next http.Handler) http.Handler {
 	if s.limiter == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		addr, _ := r.Context().Value(keyAddr).(netip.Addr)
-		v := s.limiter.take(addr, time.Now())
+		v := s.limiter.take(addr, s.cfg.Now())
 		v.headers(w.Header(), s.limiter.perMinute)
 		if !v.allowed {
 			writeError(w, r, errRateLimited)

@@ -535,11 +535,8 @@ func serveDataset(tb testing.TB, d *store.Dataset, mode server.ValidationMode) (
 			break
 		}
 	}
-	secret, prefix, digest, err := apikey.New()
+	secret, _, err := apikey.Issue(ctx, st, apikey.Grant{CompanyID: d.Companies[0].ID, UserID: user, Scopes: []string{apikey.AllReadWrite}}, time.Now())
 	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := st.CreateAPIKey(ctx, store.NewAPIKey{CompanyID: d.Companies[0].ID, UserID: user, Prefix: prefix, Hash: digest, Scopes: []string{apikey.AllReadWrite}}, time.Now()); err != nil {
 		tb.Fatal(err)
 	}
 	srv, err := server.New(server.Config{Store: st, ResponseValidation: mode, Logger: slog.New(slog.DiscardHandler)})

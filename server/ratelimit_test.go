@@ -1,10 +1,15 @@
 package server
 
 import (
+	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestClientKeyGroupsAddresses(t *testing.T) {
@@ -71,4 +76,33 @@ func TestClientAddrReadsForwardedForOnlyFromTrustedProxies(t *testing.T) {
 			t.Errorf("remote %s, X-Forwarded-For %q: got %s, want %s", c.remote, c.xff, got, c.want)
 		}
 	}
+}
+
+// TestRateLimitFollowsConfigNow: the buckets drain and refill by the
+// server's clock, not the wall clock, so a test (or a replay) that sets
+// Config.Now sees the limits move with it.
+func TestRateLimitFollowsConfigNow(t *testing.T) {
+	t.Parallel()
+	clock := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	s, err := New(Config{Store: &spyStore{}, RateLimit: 2, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return clock }})
+	require.NoError(t, err)
+	get := func() *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/public/user-identities/infrastructure", nil))
+		return rec
+	}
+	for range 2 {
+		assert.Equal(t, http.StatusUnauthorized, get().Code, "within the limit")
+	}
+	rec := get()
+	require.Equal(t, http.StatusTooManyRequests, rec.Code)
+	assert.Equal(t, "30", rec.Header().Get("Retry-After"), "one request comes back every 30 s at 2 a minute")
+
+	clock = clock.Add(29 * time.Second)
+	assert.Equal(t, http.StatusTooManyRequests, get().Code, "29 s later by Config.Now")
+	clock = clock.Add(time.Second)
+	rec = get()
+	assert.Equal(t, http.StatusUnauthorized, rec.Code, "30 s later by Config.Now, though no time passed")
+	assert.Equal(t, "0", rec.Header().Get("X-RateLimit-Remaining"))
+	assert.Equal(t, "60", rec.Header().Get("X-RateLimit-Reset"))
 }

@@ -2,8 +2,7 @@
 // tests of code built on package client talk to a real API instead of mocks.
 //
 // Start seeds a temporary SQLite database with deterministic data (the same
-// options always give the same ids and values; only the token is new each
-// time), starts the server on a local
+// options always give the same ids and values), starts the server on a local
 // port and returns a ready *client.Client with response checking on: every
 // answer your code receives has been checked against the API's contract.
 // Everything is torn down when the test ends.
@@ -12,7 +11,7 @@
 //		env := clienttest.Start(t)
 //		ctx := t.Context()
 //		id := env.InfrastructureIDs[0]
-//		if _, _, err := env.Client.Infrastructure.MarkServiceAccount(ctx, id, "deploys"); err != nil {
+//		if _, _, err := env.Client.Infrastructure.SetServiceAccount(ctx, id, true, "deploys"); err != nil {
 //			t.Fatal(err)
 //		}
 //		got, err := mypkg.ServiceAccounts(ctx, env.Client) // the code under test

@@ -1,136 +1,175 @@
 package clienttest_test
 
 import (
-	"errors"
+	"net/http"
 	"slices"
+	"sync/atomic"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/identities-go/identities/client"
 	"github.com/identities-go/identities/client/clienttest"
+	"github.com/identities-go/identities/gen"
 )
 
-func TestStartServesTheSeededCompany(t *testing.T) {
+// countingTransport counts the requests a client sends.
+type countingTransport struct{ n atomic.Int64 }
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// countingClient is a client of env that counts its requests.
+func countingClient(t *testing.T, env *clienttest.Env) (*client.Client, *countingTransport) {
+	counter := &countingTransport{}
+	return env.NewClient(t, client.WithHTTPClient(&http.Client{Transport: counter})), counter
+}
+
+// TestStart checks, on one server with the default data, what Start promises.
+// Its subtests only read (a write that fails writes nothing), so they share
+// the server.
+func TestStart(t *testing.T) {
 	t.Parallel()
 	env := clienttest.Start(t)
-	ctx := t.Context()
 
-	if env.InfrastructureTotal != clienttest.DefaultIdentities || env.VersionControlTotal != clienttest.DefaultIdentities {
-		t.Fatalf("totals %d and %d, want %d each", env.InfrastructureTotal, env.VersionControlTotal, clienttest.DefaultIdentities)
-	}
-	page, resp, err := env.Client.Infrastructure.List(ctx, &client.InfrastructureListOptions{Limit: 50})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.Total != env.InfrastructureTotal || int64(len(page.Data)) != env.InfrastructureTotal {
-		t.Fatalf("list: total %d with %d items, want %d", resp.Total, len(page.Data), env.InfrastructureTotal)
-	}
-	var ids []int64
-	for _, it := range page.Data {
-		ids = append(ids, it.Id)
-	}
-	slices.Sort(ids)
-	if !slices.Equal(ids, env.InfrastructureIDs) {
-		t.Fatalf("listed ids %v, want %v", ids, env.InfrastructureIDs)
-	}
-
-	var vc []int64
-	for it, err := range env.Client.VersionControl.All(ctx, nil) {
-		if err != nil {
-			t.Fatal(err)
+	t.Run("serves the seeded company", func(t *testing.T) {
+		t.Parallel()
+		require.EqualValues(t, clienttest.DefaultIdentities, env.InfrastructureTotal)
+		require.EqualValues(t, clienttest.DefaultIdentities, env.VersionControlTotal)
+		page, resp, err := env.Client.Infrastructure.List(t.Context(), &client.InfrastructureListOptions{Limit: 50})
+		require.NoError(t, err)
+		assert.Equal(t, env.InfrastructureTotal, resp.Total)
+		var ids []int64
+		for _, it := range page.Data {
+			ids = append(ids, it.Id)
 		}
-		vc = append(vc, it.Id)
-	}
-	slices.Sort(vc)
-	if !slices.Equal(vc, env.VersionControlIDs) {
-		t.Fatalf("All yielded %v, want %v", vc, env.VersionControlIDs)
-	}
+		slices.Sort(ids)
+		assert.Equal(t, env.InfrastructureIDs, ids)
+	})
+
+	t.Run("All walks every identity once", func(t *testing.T) {
+		t.Parallel()
+		c, counter := countingClient(t, env)
+		opts := &client.InfrastructureListOptions{Limit: 15, Sort: gen.InfrastructureSortEMAIL, SortDir: gen.SortDirDESC}
+		before := *opts
+		var ids []int64
+		for it, err := range c.Infrastructure.All(t.Context(), opts) {
+			require.NoError(t, err)
+			ids = append(ids, it.Id)
+		}
+		slices.Sort(ids)
+		assert.Equal(t, env.InfrastructureIDs, ids, "each identity exactly once")
+		assert.EqualValues(t, 3, counter.n.Load(), "one request a page: ceil(40/15)")
+		assert.Equal(t, before, *opts, "All changed the caller's options")
+	})
+
+	t.Run("Pages carry each page's response", func(t *testing.T) {
+		t.Parallel()
+		var ids, pages []int64
+		for page, err := range env.Client.VersionControl.Pages(t.Context(), &client.VersionControlListOptions{Limit: 15}) {
+			require.NoError(t, err)
+			r := page.Response
+			assert.Equal(t, env.VersionControlTotal, r.Total)
+			assert.NotEmpty(t, r.RequestID)
+			for _, it := range page.Items {
+				ids = append(ids, it.Id)
+			}
+			pages = append(pages, r.Page, r.NextPage)
+		}
+		assert.Equal(t, []int64{1, 2, 2, 3, 3, 0}, pages, "page, next page of each")
+		slices.Sort(ids)
+		assert.Equal(t, env.VersionControlIDs, ids, "each identity exactly once")
+	})
+
+	t.Run("stopping the walk stops the requests", func(t *testing.T) {
+		t.Parallel()
+		c, counter := countingClient(t, env)
+		n := 0
+		for _, err := range c.VersionControl.All(t.Context(), &client.VersionControlListOptions{Limit: 5}) {
+			require.NoError(t, err)
+			if n++; n == 8 {
+				break
+			}
+		}
+		assert.EqualValues(t, 2, counter.n.Load())
+	})
+
+	t.Run("errors arrive as from the API", func(t *testing.T) {
+		t.Parallel()
+		_, _, err := env.Client.Infrastructure.Connect(t.Context(), env.InfrastructureIDs[0], env.ForeignUserID)
+		assert.ErrorIs(t, err, client.ErrNotFound, "linking a user of another company")
+		_, _, err = env.NewClient(t, client.WithToken("idk_wrong")).Infrastructure.List(t.Context(), nil)
+		assert.ErrorIs(t, err, client.ErrUnauthorized, "a wrong token")
+	})
+
+	t.Run("the same options give the same data, in a database of its own", func(t *testing.T) {
+		t.Parallel()
+		// WithClientOptions comes after the defaults, so it can replace them.
+		other := clienttest.Start(t, clienttest.WithClientOptions(client.WithToken("idk_wrong")))
+		_, _, err := other.Client.VersionControl.List(t.Context(), nil)
+		assert.ErrorIs(t, err, client.ErrUnauthorized, "WithClientOptions(WithToken(wrong))")
+
+		assert.Equal(t, env.InfrastructureIDs, other.InfrastructureIDs)
+		assert.Equal(t, env.UserID, other.UserID)
+		c := other.NewClient(t, client.WithToken(other.Token))
+		want, _, err := env.Client.Infrastructure.List(t.Context(), nil)
+		require.NoError(t, err)
+		got, _, err := c.Infrastructure.List(t.Context(), nil)
+		require.NoError(t, err)
+		assert.Equal(t, want, got)
+
+		// A write to the other server's database does not reach env's.
+		_, _, err = c.Infrastructure.Connect(t.Context(), other.InfrastructureIDs[0], other.OtherUserID)
+		require.NoError(t, err)
+		after, _, err := env.Client.Infrastructure.List(t.Context(), nil)
+		require.NoError(t, err)
+		assert.Equal(t, want, after)
+	})
 }
 
 func TestWritesAreReadBack(t *testing.T) {
 	t.Parallel()
-	env := clienttest.Start(t)
+	env := clienttest.Start(t, clienttest.WithIdentities(5))
 	ctx := t.Context()
 	id := env.VersionControlIDs[3]
 
-	if _, _, err := env.Client.VersionControl.Connect(ctx, id, env.OtherUserID); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := env.Client.VersionControl.MarkServiceAccount(ctx, id, "runs CI"); err != nil {
-		t.Fatal(err)
-	}
+	_, _, err := env.Client.VersionControl.Connect(ctx, id, env.OtherUserID)
+	require.NoError(t, err)
+	_, _, err = env.Client.VersionControl.SetServiceAccount(ctx, id, true, "runs CI")
+	require.NoError(t, err)
 	// A second client, as the code under test would build it, sees the writes.
-	other := env.NewClient(t)
-	var found bool
-	for it, err := range other.VersionControl.All(ctx, nil) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		if it.Id != id {
-			continue
-		}
-		found = true
-		if it.User == nil || it.User.Id != env.OtherUserID {
-			t.Errorf("user %+v, want %d", it.User, env.OtherUserID)
-		}
-		if it.ServiceAccount == nil || it.ServiceAccountReason == nil || *it.ServiceAccountReason != "runs CI" {
-			t.Errorf("service account %v reason %v, want marked with %q", it.ServiceAccount, it.ServiceAccountReason, "runs CI")
-		}
-		if it.ServiceAccountDesignator == nil || it.ServiceAccountDesignator.Id != env.UserID {
-			t.Errorf("designator %+v, want the token's user %d", it.ServiceAccountDesignator, env.UserID)
+	var got *gen.VersionControlIdentity
+	for it, err := range env.NewClient(t).VersionControl.All(ctx, nil) {
+		require.NoError(t, err)
+		if it.Id == id {
+			got = it
 		}
 	}
-	if !found {
-		t.Fatalf("identity %d not listed", id)
-	}
+	require.NotNil(t, got, "identity %d not listed", id)
+	require.NotNil(t, got.User)
+	assert.Equal(t, env.OtherUserID, got.User.Id)
+	assert.NotNil(t, got.ServiceAccount, "marked as a service account")
+	assert.Equal(t, "runs CI", *got.ServiceAccountReason)
+	require.NotNil(t, got.ServiceAccountDesignator)
+	assert.Equal(t, env.UserID, got.ServiceAccountDesignator.Id, "designated by the token's user")
+
+	_, _, err = env.Client.VersionControl.SetServiceAccount(ctx, id, false, "a person after all")
+	require.NoError(t, err)
+	page, _, err := env.Client.VersionControl.List(ctx, &client.VersionControlListOptions{Q: got.IdentityId})
+	require.NoError(t, err)
+	require.NotEmpty(t, page.Data)
+	assert.Nil(t, page.Data[0].ServiceAccount, "unmarked")
 }
 
-func TestErrorsArriveAsFromTheAPI(t *testing.T) {
+func TestWithIdentitiesZero(t *testing.T) {
 	t.Parallel()
-	env := clienttest.Start(t, clienttest.WithIdentities(3))
-	ctx := t.Context()
-
-	_, _, err := env.Client.Infrastructure.Connect(ctx, env.InfrastructureIDs[0], env.ForeignUserID)
-	if !errors.Is(err, client.ErrNotFound) {
-		t.Errorf("linking a user of another company: %v, want ErrNotFound", err)
-	}
-	_, _, err = env.NewClient(t, client.WithToken("idk_wrong")).Infrastructure.List(ctx, nil)
-	if !errors.Is(err, client.ErrUnauthorized) {
-		t.Errorf("wrong token: %v, want ErrUnauthorized", err)
-	}
-
-	// WithClientOptions comes after the defaults, so it can replace them.
-	wrong := clienttest.Start(t, clienttest.WithIdentities(1), clienttest.WithClientOptions(client.WithToken("idk_wrong")))
-	if _, _, err := wrong.Client.VersionControl.List(ctx, nil); !errors.Is(err, client.ErrUnauthorized) {
-		t.Errorf("WithClientOptions(WithToken(wrong)): %v, want ErrUnauthorized", err)
-	}
-}
-
-func TestOptionsShapeTheData(t *testing.T) {
-	t.Parallel()
-	a := clienttest.Start(t, clienttest.WithIdentities(5), clienttest.WithSeed(42))
-	b := clienttest.Start(t, clienttest.WithIdentities(5), clienttest.WithSeed(42))
-	if a.InfrastructureTotal != 5 || a.VersionControlTotal != 5 {
-		t.Fatalf("totals %d and %d, want 5", a.InfrastructureTotal, a.VersionControlTotal)
-	}
-	pa, _, err := a.Client.Infrastructure.List(t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pb, _, err := b.Client.Infrastructure.List(t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a.Token == b.Token {
-		t.Error("two servers share a token")
-	}
-	for i := range pa.Data {
-		if pa.Data[i].Id != pb.Data[i].Id || pa.Data[i].Username != pb.Data[i].Username {
-			t.Fatalf("same seed, different data: %+v and %+v", pa.Data[i], pb.Data[i])
-		}
-	}
-
-	empty := clienttest.Start(t, clienttest.WithIdentities(0))
-	if len(empty.InfrastructureIDs) != 0 || empty.VersionControlTotal != 0 {
-		t.Fatalf("WithIdentities(0): %d and %d identities", len(empty.InfrastructureIDs), empty.VersionControlTotal)
-	}
+	env := clienttest.Start(t, clienttest.WithIdentities(0))
+	assert.Empty(t, env.InfrastructureIDs)
+	assert.Zero(t, env.VersionControlTotal)
+	page, _, err := env.Client.Infrastructure.List(t.Context(), nil)
+	require.NoError(t, err)
+	assert.Empty(t, page.Data)
 }

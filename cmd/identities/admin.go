@@ -137,11 +137,8 @@ func keysCreate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 	}
-	secret, prefix, digest, err := apikey.New()
+	secret, _, err := apikey.Issue(ctx, st, apikey.Grant{CompanyID: *company, UserID: *user, Scopes: scopes, AllowedNets: nets, ExpiresAt: exp}, now)
 	if err != nil {
-		return err
-	}
-	if _, err := st.CreateAPIKey(ctx, store.NewAPIKey{CompanyID: *company, UserID: *user, Prefix: prefix, Hash: digest, Scopes: scopes, AllowedNets: nets, ExpiresAt: exp}, now); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintln(stdout, secret)

@@ -5,14 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/identities-go/identities/api"
 	"github.com/identities-go/identities/internal/testserver"
@@ -96,38 +96,18 @@ func TestCheckCommandUsageAndNetworkErrors(t *testing.T) {
 func TestProxyCommandForwardsAndReportsOnExit(t *testing.T) {
 	t.Parallel()
 	e := testserver.Start(t, testserver.Options{})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
 	reportPath := filepath.Join(t.TempDir(), "report.json")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int)
-	go func() {
-		done <- run(ctx, []string{"proxy", "--upstream", e.URL, "--listen", addr, "--report", reportPath}, io.Discard, io.Discard)
-	}()
-	var resp *http.Response
-	for range 100 {
-		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/user-identities/infrastructure?limit=51", nil)
-		req.Header.Set("Authorization", "Bearer "+e.Keys.ReadWrite)
-		if resp, err = http.DefaultClient.Do(req); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := runInProcess(t, "proxy", "--upstream", e.URL, "--listen", "127.0.0.1:0", "--report", reportPath)
+	addr := p.listening(t, "proxying", "listen") // a port the system picked
+	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/user-identities/infrastructure?limit=51", nil)
+	req.Header.Set("Authorization", "Bearer "+e.Keys.ReadWrite)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("proxied status %d, want the upstream's 400", resp.StatusCode)
 	}
-	cancel()
-	if code := <-done; code != exitOK {
-		t.Fatalf("proxy exit %d", code)
-	}
+	p.stop(t)
 	b, err := os.ReadFile(reportPath)
 	if err != nil {
 		t.Fatal(err)

@@ -85,11 +85,11 @@ type enum interface {
 // family's list options, P its page, I its identity and F its toggle field.
 type service[O, P, I any, F enum] interface {
 	List(ctx context.Context, opts *O) (*P, *client.Response, error)
-	All(ctx context.Context, opts *O) iter.Seq2[I, error]
+	All(ctx context.Context, opts *O) iter.Seq2[*I, error]
 	Connect(ctx context.Context, id, userID int64) (*I, *client.Response, error)
 	Disconnect(ctx context.Context, id int64) (*I, *client.Response, error)
 	SetAccess(ctx context.Context, id int64, field F, on bool) (*I, *client.Response, error)
-	SetServiceAccount(ctx context.Context, id int64, on bool, reason string) (*I, *client.Response, error)
+	SetServiceAccount(ctx context.Context, id int64, mark bool, reason string) (*I, *client.Response, error)
 }
 
 // family is what the commands of one identity family need: its service of
@@ -247,7 +247,7 @@ func (f *family[S, O, P, I, F]) listCmd(ctx context.Context, args []string, stdo
 			_ = out.flush()
 			return apiFailure(err)
 		}
-		if err := out.item(&it, f.row(&it)); err != nil {
+		if err := out.item(it, f.row(it)); err != nil {
 			return err
 		}
 		prog.add()
@@ -373,7 +373,7 @@ func (a *apiFlags) client() (*client.Client, error) {
 		client.WithBaseURL(a.baseURL),
 		client.WithToken(token),
 		client.WithTimeout(a.timeout),
-		client.WithMaxRetries(a.retries),
+		client.WithRetry(client.RetryPolicy{MaxRetries: a.retries}),
 		client.WithResponseChecking(a.check),
 		client.WithUserAgent(client.DefaultUserAgent+" identities-cli"),
 	)

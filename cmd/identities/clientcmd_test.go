@@ -179,7 +179,7 @@ func readBack(t *testing.T, env *clienttest.Env, id int64, identityID string) ge
 			t.Fatal(err)
 		}
 		if it.Id == id {
-			return it
+			return *it
 		}
 	}
 	t.Fatalf("identity %d not listed", id)

@@ -34,7 +34,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	dbPath := fs.String("db", "identities.db", "SQLite database file (created if missing)")
 	basePath := fs.String("base-path", "/public", "path the API is mounted under")
-	demo := fs.Bool("demo", false, "seed demo data into an empty database and print a ready API key")
+	demo := fs.Bool("demo", false, "seed demo data into an empty database and print a ready API key; on a database that holds data, seed nothing and keep its keys")
+	newKey := fs.Bool("new-key", false, "with --demo: issue a new demo key even when the database holds a usable one")
 	mode := fs.String("validate-responses", "strict", "response validation: strict, log or off")
 	rateLimit := fs.Int("rate-limit", 500, "requests per minute per client address (0 disables)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
@@ -43,6 +44,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var(&proxies, "trusted-proxy", "CIDR of a proxy whose X-Forwarded-For is trusted (repeatable)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *newKey && !*demo {
+		return usagef("--new-key goes with --demo")
 	}
 	var trusted []netip.Prefix
 	for _, p := range proxies {
@@ -62,19 +66,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log := slog.New(handler)
 
+	now := time.Now // the one clock of the server and of the demo key
 	st, err := sqlite.Open(ctx, *dbPath)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	var welcome func(base string) string
 	if *demo {
-		if err := demoData(ctx, st, *addr, *basePath, stdout, log); err != nil {
+		if welcome, err = demoData(ctx, st, *newKey, now(), log); err != nil {
 			return err
 		}
 	}
 	srv, err := server.New(server.Config{
 		Store: st, BasePath: *basePath, ResponseValidation: server.ValidationMode(*mode),
-		RateLimit: *rateLimit, TrustedProxies: trusted, Logger: log,
+		RateLimit: *rateLimit, TrustedProxies: trusted, Logger: log, Now: now,
 	})
 	if err != nil {
 		return usageError{err}
@@ -82,6 +88,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
+	}
+	if welcome != nil {
+		// The address listened on: --addr may have left the port to the system.
+		fmt.Fprint(stdout, welcome("http://"+ln.Addr().String()+"/"+strings.Trim(*basePath, "/")))
 	}
 	hs := &http.Server{
 		Handler:           srv,
@@ -100,6 +110,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
+	hs.RegisterOnShutdown(func() { log.Info("stopped accepting connections; waiting for requests in flight") })
 	log.Info("shutting down", "grace", *shutdownGrace)
 	sctx, cancel := context.WithTimeout(context.Background(), *shutdownGrace)
 	defer cancel()
@@ -113,37 +124,71 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// demoData seeds the default dataset into an empty database, then creates
-// a read-write key for the first company's first user and prints how to use it.
-func demoData(ctx context.Context, st *sqlite.Store, addr, basePath string, stdout io.Writer, log *slog.Logger) error {
+// demoData seeds the default dataset into an empty database and issues a
+// read-write key for its first company's first user who accepted the
+// terms. A database that already holds data is not seeded, and its newest
+// usable key is kept: a restart mints no key unless newKey asks for one,
+// which then acts as the newest key's company and user. Either way the
+// company and user are the database's, never those of data generated anew.
+// demoData returns the message to print once the address is known.
+func demoData(ctx context.Context, st *sqlite.Store, newKey bool, now time.Time, log *slog.Logger) (func(base string) string, error) {
 	d, err := seed.Generate(seed.DefaultOptions)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var company, user int64
 	switch err := st.Load(ctx, store.Whole(d)); {
 	case errors.Is(err, store.ErrNotEmpty):
+		keys, err := st.ListAPIKeys(ctx, 0) // newest first
+		if err != nil {
+			return nil, err
+		}
+		if len(keys) == 0 {
+			log.Info("database already holds data; not seeding")
+			return func(string) string {
+				return "The database already holds data but no API key; make one with\n\n  identities keys create --db FILE --company ID\n\n"
+			}, nil
+		}
+		if live := usableKey(keys, now); live != nil && !newKey {
+			log.Info("database already holds data and a usable key; not seeding, no new key", "key", live.Prefix)
+			return func(base string) string {
+				return fmt.Sprintf("Demo data and key already in place: key %s… (company %d, user %d), printed when it was made.\n"+
+					"Restart with --demo --new-key for a new one.\n\n%s", live.Prefix, live.CompanyID, live.UserID, tryLine(base))
+			}, nil
+		}
+		company, user = keys[0].CompanyID, keys[0].UserID
 		log.Info("database already holds data; not seeding")
 	case err != nil:
-		return err
+		return nil, err
 	default:
 		log.Info("seeded demo data", "companies", len(d.Companies), "identities", len(d.Identities))
-	}
-	secret, prefix, digest, err := apikey.New()
-	if err != nil {
-		return err
-	}
-	first := d.Companies[0].ID
-	var user int64
-	for _, u := range d.Users {
-		if u.CompanyID == first && u.TermsAgreedAt != nil {
-			user = u.ID
-			break
+		company = d.Companies[0].ID
+		for _, u := range d.Users {
+			if u.CompanyID == company && u.TermsAgreedAt != nil {
+				user = u.ID
+				break
+			}
 		}
 	}
-	if _, err := st.CreateAPIKey(ctx, store.NewAPIKey{CompanyID: first, UserID: user, Prefix: prefix, Hash: digest, Scopes: []string{apikey.AllReadWrite}}, time.Now()); err != nil {
-		return fmt.Errorf("create demo key: %w", err)
+	secret, _, err := apikey.Issue(ctx, st, apikey.Grant{CompanyID: company, UserID: user, Scopes: []string{apikey.AllReadWrite}}, now)
+	if err != nil {
+		return nil, fmt.Errorf("create demo key: %w", err)
 	}
-	base := "http://" + addr + "/" + strings.Trim(basePath, "/")
-	fmt.Fprintf(stdout, "Demo API key (company %d, user %d, scope read-write):\n\n  export DRATA_API_TOKEN=%s\n\nTry:\n\n  curl -s -H \"Authorization: Bearer $DRATA_API_TOKEN\" '%s/user-identities/infrastructure?limit=2'\n\n", first, user, secret, base)
+	return func(base string) string {
+		return fmt.Sprintf("Demo API key (company %d, user %d, scope read-write):\n\n  export DRATA_API_TOKEN=%s\n\n%s", company, user, secret, tryLine(base))
+	}, nil
+}
+
+// usableKey is the newest key of keys that is neither revoked nor expired at now.
+func usableKey(keys []store.APIKey, now time.Time) *store.APIKey {
+	for i, k := range keys {
+		if k.RevokedAt == nil && (k.ExpiresAt == nil || now.Before(*k.ExpiresAt)) {
+			return &keys[i]
+		}
+	}
 	return nil
+}
+
+func tryLine(base string) string {
+	return fmt.Sprintf("Try:\n\n  curl -s -H \"Authorization: Bearer $DRATA_API_TOKEN\" '%s/user-identities/infrastructure?limit=2'\n\n", base)
 }

@@ -5,10 +5,13 @@ package testserver
 
 import (
 	"context"
-	"io"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -63,79 +66,37 @@ type Env struct {
 	UserA, OtherUserA, UserB int64
 }
 
-// Start seeds a temporary database, creates the keys and starts a server
-// with strict response validation. Everything is torn down with tb.
+// Start gives the test its own copy of a seeded database with the keys, and
+// starts a server over it with strict response validation. Everything is
+// torn down with tb. The database is seeded and its keys issued once per
+// process for each seed: later calls copy the file, which is what makes a
+// server per test cheap. Env.Data is shared between those copies: treat it
+// as read-only.
 func Start(tb testing.TB, o Options) *Env {
 	tb.Helper()
-	ctx := context.Background()
 	so := seed.Options{Companies: 3, Identities: 40, Seed: 7}
 	if o.Seed != nil {
 		so = *o.Seed
 	}
-	d, err := seed.Generate(so)
+	tpl, err := templateFor(so)
 	if err != nil {
-		tb.Fatalf("testserver: seed: %v", err)
+		tb.Fatalf("testserver: %v", err)
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "identities.db"))
+	path := filepath.Join(tb.TempDir(), "identities.db")
+	if err := os.WriteFile(path, tpl.db, 0o600); err != nil {
+		tb.Fatalf("testserver: %v", err)
+	}
+	st, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		tb.Fatalf("testserver: open store: %v", err)
 	}
 	tb.Cleanup(func() { _ = st.Close() })
-	if err := st.Load(ctx, store.Whole(d)); err != nil {
-		tb.Fatalf("testserver: load: %v", err)
-	}
-	e := &Env{Store: st, Data: d}
-	e.pickUsers(tb)
-	now := o.Now
-	if now == nil {
-		now = time.Now
-	}
-
-	mk := func(company, user int64, scopes []string, nets []string, expires *time.Time) string {
-		secret, prefix, digest, err := apikey.New()
-		if err != nil {
-			tb.Fatalf("testserver: key: %v", err)
-		}
-		id, err := st.CreateAPIKey(ctx, store.NewAPIKey{CompanyID: company, UserID: user, Prefix: prefix, Hash: digest, Scopes: scopes, AllowedNets: nets, ExpiresAt: expires}, now())
-		if err != nil {
-			tb.Fatalf("testserver: create key: %v", err)
-		}
-		if scopes == nil { // the revoked key
-			if err := st.RevokeAPIKey(ctx, id, now()); err != nil {
-				tb.Fatalf("testserver: revoke: %v", err)
-			}
-		}
-		return secret
-	}
-	all := []string{apikey.AllReadWrite}
-	past := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC) // expired whatever clock a test sets
-	var noTermsUser, userC, noTermsC int64
-	for _, u := range d.Users {
-		switch {
-		case u.CompanyID == e.CompanyA && u.TermsAgreedAt == nil && noTermsUser == 0:
-			noTermsUser = u.ID
-		case u.CompanyID == e.CompanyC && u.TermsAgreedAt != nil && userC == 0:
-			userC = u.ID
-		case u.CompanyID == e.CompanyC && u.TermsAgreedAt == nil && noTermsC == 0:
-			noTermsC = u.ID
-		}
-	}
-	e.Keys = Keys{
-		ReadWrite:      mk(e.CompanyA, e.UserA, all, nil, nil),
-		ReadOnly:       mk(e.CompanyA, e.UserA, []string{apikey.AllRead}, nil, nil),
-		Infrastructure: mk(e.CompanyA, e.UserA, []string{apikey.InfrastructureRead, apikey.InfrastructureWrite}, nil, nil),
-		NoTerms:        mk(e.CompanyA, noTermsUser, all, nil, nil),
-		NoPlan:         mk(e.CompanyC, userC, []string{apikey.AllRead}, nil, nil),
-		NoPlanNoTerms:  mk(e.CompanyC, noTermsC, all, nil, nil),
-		OtherCompany:   mk(e.CompanyB, e.UserB, all, nil, nil),
-		Expired:        mk(e.CompanyA, e.UserA, all, nil, &past),
-		Revoked:        mk(e.CompanyA, e.UserA, nil, nil, nil),
-		AllowListed:    mk(e.CompanyA, e.UserA, all, []string{"192.0.2.0/24"}, nil),
-	}
+	e := tpl.env
+	e.Store = st
 
 	logger := o.Logger
 	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		logger = slog.New(slog.DiscardHandler)
 	}
 	srv, err := server.New(server.Config{Store: st, BasePath: o.BasePath, RateLimit: o.RateLimit, Logger: logger, Now: o.Now, ResponseValidation: server.ValidationStrict})
 	if err != nil {
@@ -148,13 +109,122 @@ func Start(tb testing.TB, o Options) *Env {
 		base = "/public"
 	}
 	e.URL = e.Server.URL + base
-	return e
+	return &e
 }
 
-func (e *Env) pickUsers(tb testing.TB) {
-	tb.Helper()
+// template is a seeded database file with its keys, and what Env says of it.
+type template struct {
+	db  []byte
+	env Env // without Store, Server and URL
+}
+
+var (
+	templatesMu sync.Mutex
+	templates   = map[seed.Options]func() (*template, error){}
+)
+
+// templateFor returns the template of so, making it on first use; calls
+// for other seeds do not wait for it.
+func templateFor(so seed.Options) (*template, error) {
+	templatesMu.Lock()
+	get, ok := templates[so]
+	if !ok {
+		get = sync.OnceValues(func() (*template, error) { return makeTemplate(so) })
+		templates[so] = get
+	}
+	templatesMu.Unlock()
+	return get()
+}
+
+// makeTemplate seeds a database in a directory of its own, issues the keys,
+// closes it (which folds the write-ahead log into the file) and keeps the
+// file's bytes. Keys are issued by the wall clock; Options.Now is the
+// server's clock.
+func makeTemplate(so seed.Options) (_ *template, err error) {
+	ctx := context.Background()
+	d, err := seed.Generate(so)
+	if err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "testserver-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "identities.db")
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	defer func() {
+		if st != nil {
+			_ = st.Close()
+		}
+	}()
+	if err := st.Load(ctx, store.Whole(d)); err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	t := &template{env: Env{Data: d}}
+	e := &t.env
+	if err := e.pickUsers(); err != nil {
+		return nil, err
+	}
+	if err := e.issueKeys(ctx, st, time.Now()); err != nil {
+		return nil, err
+	}
+	closeErr := st.Close()
+	st = nil
+	if closeErr != nil {
+		return nil, fmt.Errorf("close store: %w", closeErr)
+	}
+	if t.db, err = os.ReadFile(path); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// issueKeys issues a key for each case the policy distinguishes.
+func (e *Env) issueKeys(ctx context.Context, st *sqlite.Store, now time.Time) error {
+	var err error
+	issue := func(g apikey.Grant) (string, int64) {
+		secret, id, ierr := apikey.Issue(ctx, st, g, now)
+		err = errors.Join(err, ierr)
+		return secret, id
+	}
+	all := []string{apikey.AllReadWrite}
+	past := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC) // expired whatever clock a test sets
+	var noTermsUser, userC, noTermsC int64
+	for _, u := range e.Data.Users {
+		switch {
+		case u.CompanyID == e.CompanyA && u.TermsAgreedAt == nil && noTermsUser == 0:
+			noTermsUser = u.ID
+		case u.CompanyID == e.CompanyC && u.TermsAgreedAt != nil && userC == 0:
+			userC = u.ID
+		case u.CompanyID == e.CompanyC && u.TermsAgreedAt == nil && noTermsC == 0:
+			noTermsC = u.ID
+		}
+	}
+	k := &e.Keys
+	k.ReadWrite, _ = issue(apikey.Grant{CompanyID: e.CompanyA, UserID: e.UserA, Scopes: all})
+	k.ReadOnly, _ = issue(apikey.Grant{CompanyID: e.CompanyA, UserID: e.UserA, Scopes: []string{apikey.AllRead}})
+	k.Infrastructure, _ = issue(apikey.Grant{CompanyID: e.CompanyA, UserID: e.UserA, Scopes: []string{apikey.InfrastructureRead, apikey.InfrastructureWrite}})
+	k.NoTerms, _ = issue(apikey.Grant{CompanyID: e.CompanyA, UserID: noTermsUser, Scopes: all})
+	k.NoPlan, _ = issue(apikey.Grant{CompanyID: e.CompanyC, UserID: userC, Scopes: []string{apikey.AllRead}})
+	k.NoPlanNoTerms, _ = issue(apikey.Grant{CompanyID: e.CompanyC, UserID: noTermsC, Scopes: all})
+	k.OtherCompany, _ = issue(apikey.Grant{CompanyID: e.CompanyB, UserID: e.UserB, Scopes: all})
+	k.Expired, _ = issue(apikey.Grant{CompanyID: e.CompanyA, UserID: e.UserA, Scopes: all, ExpiresAt: &past})
+	k.AllowListed, _ = issue(apikey.Grant{CompanyID: e.CompanyA, UserID: e.UserA, Scopes: all, AllowedNets: []string{"192.0.2.0/24"}})
+	var revoked int64
+	k.Revoked, revoked = issue(apikey.Grant{CompanyID: e.CompanyA, UserID: e.UserA, Scopes: all})
+	if err != nil {
+		return err
+	}
+	return st.RevokeAPIKey(ctx, revoked, now)
+}
+
+func (e *Env) pickUsers() error {
 	if len(e.Data.Companies) < 3 {
-		tb.Fatalf("testserver: need at least 3 companies, have %d", len(e.Data.Companies))
+		return fmt.Errorf("need at least 3 companies, have %d", len(e.Data.Companies))
 	}
 	e.CompanyA, e.CompanyB, e.CompanyC = e.Data.Companies[0].ID, e.Data.Companies[1].ID, e.Data.Companies[2].ID
 	for _, u := range e.Data.Users {
@@ -167,6 +237,7 @@ func (e *Env) pickUsers(tb testing.TB) {
 			e.UserB = u.ID
 		}
 	}
+	return nil
 }
 
 // Identities returns the ids of a company's identities of one family, in id order.

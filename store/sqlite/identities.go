@@ -74,8 +74,8 @@ var ErrBadQuery = errors.New("sqlite: bad list query")
 // page's ids. ordered walks the sort's index and skips rows that do not
 // match: its cost grows with the rows it walks, about (offset+limit) times
 // all/matches. matched reads only the matching rows, through the search or
-// connection index, and sorts them: its cost grows with the matches. pick
-// chooses the cheaper.
+// connection index, and sorts them: its cost grows with the matches.
+// useMatched chooses the cheaper.
 type listSQL struct {
 	count       string
 	countArgs   []any
@@ -113,22 +113,21 @@ func buildList(q store.ListQuery) (listSQL, error) {
 		connArgs = []any{q.CompanyID, q.ClientType}
 	}
 
-	// The search: an exact check, and the index lookup that narrows to it.
+	// The search: the search index's query for the term, and the check of
+	// the term itself on each row.
 	var search, match string
 	var searchArgs []any
-	needle := fold(q.Q)
-	if needle != "" {
-		if strings.Contains(needle, "\n") {
-			// search separates fields with newlines: check each field.
-			search = "(instr(fold(i.identity_id), ?) OR instr(fold(i.username), ?) OR instr(fold(coalesce(i.email, '')), ?))"
-			searchArgs = []any{needle, needle, needle}
-		} else {
-			search = "instr(i.search, ?) > 0"
-			searchArgs = []any{needle}
-		}
-		if !strings.Contains(needle, "\n") {
-			match = searchQuery(q.CompanyID, family, needle)
-		}
+	switch needle := fold(q.Q); {
+	case needle == "":
+	case strings.Contains(needle, "\n"):
+		// search separates fields with newlines: check each field, on every
+		// identity of the company and family.
+		search = "(instr(fold(i.identity_id), ?) OR instr(fold(i.username), ?) OR instr(fold(coalesce(i.email, '')), ?))"
+		searchArgs = []any{needle, needle, needle}
+	default:
+		search = "instr(i.search, ?) > 0"
+		searchArgs = []any{needle}
+		match = searchQuery(q.CompanyID, family, needle)
 	}
 	l.filtered = conn != "" || search != ""
 
