@@ -1,11 +1,15 @@
 package sqlite
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,25 +50,27 @@ func familyOf(code int64) store.Family {
 }
 
 // sortColumn is what a sort orders by and the index kept in that order.
-type sortColumn struct{ expr, index string }
+// For a sort on a copy of a connection's value, source names the value in
+// connections: every identity of a connection has the same key.
+type sortColumn struct{ expr, index, source string }
 
 // sortColumns maps each sort key to its column. Text sorts ignore ASCII case.
 var sortColumns = map[store.Sort]sortColumn{
-	store.SortIdentityID:       {"i.identity_id COLLATE NOCASE", "identities_by_identity_id"},
-	store.SortUsername:         {"i.username COLLATE NOCASE", "identities_by_username"},
-	store.SortEmail:            {"i.email COLLATE NOCASE", "identities_by_email"},
-	store.SortConnectedAt:      {"i.connected_at", "identities_by_connected_at"},
-	store.SortDisconnectedAt:   {"i.disconnected_at", "identities_by_disconnected_at"},
-	store.SortServiceAccount:   {"i.service_account_at", "identities_by_service_account_at"},
-	store.SortHasMFA:           {"i.has_mfa", "identities_by_has_mfa"},
-	store.SortAdminAccess:      {"i.access_a_at", "identities_by_access_a_at"},
-	store.SortDBAccess:         {"i.access_b_at", "identities_by_access_b_at"},
-	store.SortWriteAccess:      {"i.access_a_at", "identities_by_access_a_at"},
-	store.SortPushProdAccess:   {"i.access_b_at", "identities_by_access_b_at"},
-	store.SortUser:             {"i.user_name COLLATE NOCASE", "identities_by_user_name"},
-	store.SortClientID:         {"i.client_id COLLATE NOCASE", "identities_by_client_id"},
-	store.SortClientAlias:      {"i.client_alias COLLATE NOCASE", "identities_by_client_alias"},
-	store.SortConnectionStatus: {"i.connection_state COLLATE NOCASE", "identities_by_connection_state"},
+	store.SortIdentityID:       {"i.identity_id COLLATE NOCASE", "identities_by_identity_id", ""},
+	store.SortUsername:         {"i.username COLLATE NOCASE", "identities_by_username", ""},
+	store.SortEmail:            {"i.email COLLATE NOCASE", "identities_by_email", ""},
+	store.SortConnectedAt:      {"i.connected_at", "identities_by_connected_at", ""},
+	store.SortDisconnectedAt:   {"i.disconnected_at", "identities_by_disconnected_at", ""},
+	store.SortServiceAccount:   {"i.service_account_at", "identities_by_service_account_at", ""},
+	store.SortHasMFA:           {"i.has_mfa", "identities_by_has_mfa", ""},
+	store.SortAdminAccess:      {"i.access_a_at", "identities_by_access_a_at", ""},
+	store.SortDBAccess:         {"i.access_b_at", "identities_by_access_b_at", ""},
+	store.SortWriteAccess:      {"i.access_a_at", "identities_by_access_a_at", ""},
+	store.SortPushProdAccess:   {"i.access_b_at", "identities_by_access_b_at", ""},
+	store.SortUser:             {"i.user_name COLLATE NOCASE", "identities_by_user_name", ""},
+	store.SortClientID:         {"i.client_id COLLATE NOCASE", "identities_by_client_id", "client_id"},
+	store.SortClientAlias:      {"i.client_alias COLLATE NOCASE", "identities_by_client_alias", "client_alias"},
+	store.SortConnectionStatus: {"i.connection_state COLLATE NOCASE", "identities_by_connection_state", "state"},
 }
 
 // ErrBadQuery reports a ListQuery the store cannot run.
@@ -84,6 +90,131 @@ type listSQL struct {
 	orderedArgs []any
 	matched     string
 	matchedArgs []any
+
+	// With a connection filter, no q and a sort on a connection's value, the
+	// count also returns the filter's connections with their keys and
+	// counts, and the page is read with runs: see connectionRuns.
+	byConnection bool
+	runs         connectionRuns
+}
+
+// connectionRuns reads a page sorted on a connection's value when a filter
+// keeps whole connections: each connection's identities share one key, so
+// the page is a slice of the connections laid out in key order, each run
+// in id order (connections with equal keys merged by id). The count query
+// returns every kept connection with its key and its count; sql reads just
+// the slices of the page, each from identities_by_connection in id order,
+// so the cost grows with the page, whichever connections come first.
+type connectionRuns struct {
+	companyID, family int64
+	desc              bool
+}
+
+// run is a kept connection: its id, its key and how many identities it has.
+type run struct {
+	id  int64
+	key *string
+	n   int64
+}
+
+// maxRuns is the most connections a page is laid out from; past it, the
+// sort's index is walked instead.
+const maxRuns = 64
+
+// sql returns the query and its arguments for the page at offset of limit
+// identities, from conns, the count's JSON array of [id, key, n]. The query
+// returns (part, id) rows: the page is the rows ordered by part, then by id
+// in the sort's direction. An empty query means "walk the index instead".
+func (r connectionRuns) sql(conns string, offset, limit int64) (string, []any, error) {
+	var raw [][3]any
+	if err := json.Unmarshal([]byte(conns), &raw); err != nil {
+		return "", nil, fmt.Errorf("sqlite: read the filter's connections: %w", err)
+	}
+	if len(raw) == 0 || len(raw) > maxRuns {
+		return "", nil, nil
+	}
+	runs := make([]run, len(raw))
+	for i, c := range raw {
+		id, ok1 := c[0].(float64)
+		n, ok2 := c[2].(float64)
+		key, ok3 := c[1].(string)
+		if !ok1 || !ok2 || (!ok3 && c[1] != nil) {
+			return "", nil, fmt.Errorf("sqlite: read the filter's connections: %v", c)
+		}
+		runs[i] = run{id: int64(id), n: int64(n)}
+		if ok3 {
+			runs[i].key = &key
+		}
+	}
+	slices.SortStableFunc(runs, func(a, b run) int { return compareKeys(a.key, b.key) })
+	if r.desc {
+		slices.Reverse(runs)
+	}
+	dir := "ASC"
+	if r.desc {
+		dir = "DESC"
+	}
+	var parts []string
+	var args []any
+	var start int64
+	for i := 0; i < len(runs) && start < offset+limit; {
+		// A group: the runs with the same key.
+		j := i + 1
+		for j < len(runs) && compareKeys(runs[i].key, runs[j].key) == 0 {
+			j++
+		}
+		var n int64
+		for _, g := range runs[i:j] {
+			n += g.n
+		}
+		if start+n > offset {
+			skip := max(offset-start, 0)
+			take := min(n-skip, offset+limit-max(offset, start))
+			arms := make([]string, j-i)
+			for k, g := range runs[i:j] {
+				arms[k] = "SELECT i.id FROM identities i INDEXED BY identities_by_connection WHERE i.company_id = ? AND i.family = ? AND i.connection_id = ?"
+				args = append(args, r.companyID, r.family, g.id)
+			}
+			parts = append(parts, fmt.Sprintf("SELECT %d, id FROM (%s ORDER BY 1 %s LIMIT ? OFFSET ?)", len(parts), strings.Join(arms, " UNION ALL "), dir))
+			args = append(args, take, skip)
+		}
+		start += n
+		i = j
+	}
+	if len(parts) == 0 {
+		return "", nil, nil
+	}
+	return strings.Join(parts, " UNION ALL "), args, nil
+}
+
+// compareKeys orders keys as the sorts do: NULL first, then text with ASCII
+// letters folded to lower case (SQLite's NOCASE).
+func compareKeys(a, b *string) int {
+	switch {
+	case a == nil || b == nil:
+		return boolCompare(a != nil, b != nil)
+	}
+	return bytes.Compare(asciiLower(*a), asciiLower(*b))
+}
+
+func boolCompare(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+func asciiLower(s string) []byte {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return b
 }
 
 // buildList writes the SQL for q.
@@ -96,21 +227,24 @@ func buildList(q store.ListQuery) (listSQL, error) {
 	var l listSQL
 	tenant := []any{q.CompanyID, family}
 
-	// The connection filter, on identities (conn) and on the counts (kconn).
-	var conn, kconn string
+	// The connection filter: which of the company's connections it keeps
+	// (connWhere), applied to identities (conn) and to the counts (kconn).
+	var conn, kconn, connWhere string
 	var connArgs []any
 	switch {
 	case q.ConnectionID != 0 && q.ClientType != "":
-		conn, kconn = "i.connection_id IN (SELECT id FROM connections WHERE id = ? AND company_id = ? AND client_type = ?)",
-			"k.connection_id IN (SELECT id FROM connections WHERE id = ? AND company_id = ? AND client_type = ?)"
-		connArgs = []any{q.ConnectionID, q.CompanyID, q.ClientType}
+		connWhere = "company_id = ? AND id = ? AND client_type = ?"
+		connArgs = []any{q.CompanyID, q.ConnectionID, q.ClientType}
 	case q.ConnectionID != 0:
-		conn, kconn = "i.connection_id = ?", "k.connection_id = ?"
-		connArgs = []any{q.ConnectionID}
+		connWhere = "company_id = ? AND id = ?"
+		connArgs = []any{q.CompanyID, q.ConnectionID}
 	case q.ClientType != "":
-		conn, kconn = "i.connection_id IN (SELECT id FROM connections WHERE company_id = ? AND client_type = ?)",
-			"k.connection_id IN (SELECT id FROM connections WHERE company_id = ? AND client_type = ?)"
+		connWhere = "company_id = ? AND client_type = ?"
 		connArgs = []any{q.CompanyID, q.ClientType}
+	}
+	if connWhere != "" {
+		conn = "i.connection_id IN (SELECT id FROM connections WHERE " + connWhere + ")"
+		kconn = "k.connection_id IN (SELECT id FROM connections WHERE " + connWhere + ")"
 	}
 
 	// The search: the search index's query for the term, and the check of
@@ -154,25 +288,33 @@ func buildList(q store.ListQuery) (listSQL, error) {
 	}
 	matchedArgs = append(matchedArgs, args...)
 
-	if search == "" {
-		kcond := "k.company_id = ? AND k.family = ?"
-		filter := "1"
-		if kconn != "" {
-			filter = kconn
-		}
-		l.count = "SELECT coalesce(sum(k.n), 0), coalesce(sum(k.n) FILTER (WHERE " + filter + "), 0) FROM identity_counts k WHERE " + kcond
-		l.countArgs = append(append([]any{}, connArgs...), tenant...)
-	} else if match != "" && conn == "" {
-		// The phrase matches exactly the company's identities of the family
-		// that hold the term: the index alone counts them.
-		l.count = "SELECT (SELECT coalesce(sum(k.n), 0) FROM identity_counts k WHERE k.company_id = ? AND k.family = ?), " +
-			"(SELECT count(*) FROM identities_search s WHERE s.identities_search MATCH ?)"
-		l.countArgs = append(append([]any{}, tenant...), match)
-	} else {
-		l.count = "SELECT (SELECT coalesce(sum(k.n), 0) FROM identity_counts k WHERE k.company_id = ? AND k.family = ?), " +
-			"(SELECT count(*) FROM " + matchedFrom + " WHERE " + cond + ")"
-		l.countArgs = append(append([]any{}, tenant...), matchedArgs...)
+	// The count: every identity of the company and family, the matches, and
+	// (for runs) the filter's connections with their keys.
+	all := "(SELECT coalesce(sum(k.n), 0) FROM identity_counts k WHERE k.company_id = ? AND k.family = ?)"
+	var total string
+	var totalArgs []any
+	switch {
+	case search == "" && kconn == "":
+		total, totalArgs = all, tenant
+	case search == "":
+		total = "(SELECT coalesce(sum(k.n), 0) FROM identity_counts k WHERE k.company_id = ? AND k.family = ? AND " + kconn + ")"
+		totalArgs = append(append([]any{}, tenant...), connArgs...)
+	case match != "" && conn == "":
+		// The search index's query matches exactly the company's identities
+		// of the family that hold the term: the index alone counts them.
+		total, totalArgs = "(SELECT count(*) FROM identities_search s WHERE s.identities_search MATCH ?)", []any{match}
+	default:
+		total, totalArgs = "(SELECT count(*) FROM "+matchedFrom+" WHERE "+cond+")", matchedArgs
 	}
+	conns := "NULL"
+	var connsArgs []any
+	if l.byConnection = col.source != "" && connWhere != "" && search == ""; l.byConnection {
+		conns = "(SELECT json_group_array(json_array(c.id, c." + col.source + ", (SELECT coalesce(sum(k.n), 0) FROM identity_counts k " +
+			"WHERE k.company_id = c.company_id AND k.family = ? AND k.connection_id = c.id))) FROM connections c WHERE c.id IN (SELECT id FROM connections WHERE " + connWhere + "))"
+		connsArgs = append([]any{family}, connArgs...)
+	}
+	l.count = "SELECT " + all + ", " + total + ", " + conns
+	l.countArgs = append(append(append([]any{}, tenant...), totalArgs...), connsArgs...)
 
 	dir := "ASC"
 	if q.Descending {
@@ -182,11 +324,28 @@ func buildList(q store.ListQuery) (listSQL, error) {
 	plain := strings.Join(where, " AND ")
 	l.ordered = "SELECT i.id FROM identities i INDEXED BY " + col.index + " WHERE " + plain + order
 	l.orderedArgs = args
+	l.runs = connectionRuns{companyID: q.CompanyID, family: family, desc: q.Descending}
 	if l.filtered {
 		l.matched = "SELECT i.id FROM " + matchedFrom + " WHERE " + cond + order
 		l.matchedArgs = matchedArgs
 	}
 	return l, nil
+}
+
+// pick returns the page query (but offset and limit, unless it returns
+// (part, id) rows) for a list with all identities in its company and family
+// and matches of them, given the count's list of the filter's connections.
+func (l listSQL) pick(all, matches, offset, limit int64, conns string) (query string, args []any, parts bool, err error) {
+	if l.byConnection {
+		query, args, err := l.runs.sql(conns, offset, limit)
+		if err != nil || query != "" {
+			return query, args, true, err
+		}
+	}
+	if l.filtered && useMatched(all, matches, offset, limit) {
+		return l.matched, l.matchedArgs, false, nil
+	}
+	return l.ordered, l.orderedArgs, false, nil
 }
 
 // useMatched says whether reading the matches beats walking the index: it
@@ -214,18 +373,22 @@ func (s *Store) ListIdentities(ctx context.Context, q store.ListQuery) (store.Pa
 
 	var page store.Page
 	var all int64
-	if err := tx.QueryRowContext(ctx, l.count, l.countArgs...).Scan(&all, &page.Total); err != nil {
+	var conns sql.NullString
+	if err := tx.QueryRowContext(ctx, l.count, l.countArgs...).Scan(&all, &page.Total, &conns); err != nil {
 		return store.Page{}, fmt.Errorf("sqlite: count identities: %w", err)
 	}
 	if q.Page-1 > (math.MaxInt64-q.Limit)/q.Limit || (q.Page-1)*q.Limit >= page.Total {
 		return page, nil
 	}
 	offset := (q.Page - 1) * q.Limit
-	pageSQL, args := l.ordered, l.orderedArgs
-	if l.filtered && useMatched(all, page.Total, offset, q.Limit) {
-		pageSQL, args = l.matched, l.matchedArgs
+	pageSQL, args, parts, err := l.pick(all, page.Total, offset, q.Limit, conns.String)
+	if err != nil {
+		return store.Page{}, err
 	}
-	ids, err := queryIDs(ctx, tx, pageSQL, append(args[:len(args):len(args)], q.Limit, offset)...)
+	if !parts {
+		args = append(args[:len(args):len(args)], q.Limit, offset)
+	}
+	ids, err := queryIDs(ctx, tx, pageSQL, parts, q.Descending, args...)
 	if err != nil {
 		return store.Page{}, fmt.Errorf("sqlite: list identities: %w", err)
 	}
@@ -238,22 +401,46 @@ func (s *Store) ListIdentities(ctx context.Context, q store.ListQuery) (store.Pa
 	return page, nil
 }
 
-// queryIDs runs a query of identity ids.
-func queryIDs(ctx context.Context, q querier, query string, args ...any) ([]int64, error) {
+// queryIDs runs a query of identity ids; with parts, of (part, id) rows,
+// which it orders by part, then by id (descending with desc).
+func queryIDs(ctx context.Context, q querier, query string, parts, desc bool, args ...any) ([]int64, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var ids []int64
+	type row struct{ part, id int64 }
+	var got []row
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var r row
+		dest := []any{&r.id}
+		if parts {
+			dest = []any{&r.part, &r.id}
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		ids = append(ids, id)
+		got = append(got, r)
 	}
-	return ids, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if parts {
+		slices.SortFunc(got, func(a, b row) int {
+			if c := cmp.Compare(a.part, b.part); c != 0 {
+				return c
+			}
+			if desc {
+				return cmp.Compare(b.id, a.id)
+			}
+			return cmp.Compare(a.id, b.id)
+		})
+	}
+	ids := make([]int64, len(got))
+	for i, r := range got {
+		ids[i] = r.id
+	}
+	return ids, nil
 }
 
 // loadIdentities reads the company's identities ids, in the order of ids.
@@ -300,7 +487,20 @@ func (s *Store) ExplainList(ctx context.Context, q store.ListQuery) (count, orde
 	if count, err = s.explain(ctx, l.count, l.countArgs); err != nil {
 		return nil, nil, nil, err
 	}
-	if ordered, err = s.explain(ctx, l.ordered, append(l.orderedArgs, q.Limit, 0)); err != nil {
+	query, args := l.ordered, append(l.orderedArgs, q.Limit, 0)
+	if l.byConnection {
+		var all, total int64
+		var conns sql.NullString
+		if err := s.read.QueryRowContext(ctx, l.count, l.countArgs...).Scan(&all, &total, &conns); err != nil {
+			return nil, nil, nil, fmt.Errorf("sqlite: count identities: %w", err)
+		}
+		if runs, runsArgs, err := l.runs.sql(conns.String, 0, q.Limit); err != nil {
+			return nil, nil, nil, err
+		} else if runs != "" {
+			query, args = runs, runsArgs
+		}
+	}
+	if ordered, err = s.explain(ctx, query, args); err != nil {
 		return nil, nil, nil, err
 	}
 	if l.filtered {
