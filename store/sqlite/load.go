@@ -68,7 +68,7 @@ func (s *Store) Load(ctx context.Context, parts iter.Seq2[*store.Dataset, error]
 // bytes, while a bulk load fills it; searchBuffer is SQLite's default.
 const (
 	bulkCache        = 256 << 10
-	bulkSearchBuffer = 64 << 20
+	bulkSearchBuffer = 32 << 20
 	searchBuffer     = 1 << 20
 )
 
