@@ -23,6 +23,17 @@ func (s *Store) Load(ctx context.Context, parts iter.Seq2[*store.Dataset, error]
 		if n > 0 {
 			return store.ErrNotEmpty
 		}
+		var cache int64
+		if err := tx.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cache); err != nil {
+			return fmt.Errorf("sqlite: read cache size: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", bulkCache)); err != nil {
+			return fmt.Errorf("sqlite: grow cache: %w", err)
+		}
+		// The connection outlives the load: give it back its cache.
+		defer func() {
+			_, _ = tx.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA cache_size = %d", cache))
+		}()
 		restore, err := setAside(ctx, tx)
 		if err != nil {
 			return err
@@ -74,14 +85,10 @@ const (
 
 // setAside drops the identities table's indexes and triggers, whose upkeep
 // row by row would make a bulk load many times slower, and returns the
-// function that puts them back from their own definitions, rebuilds the
-// search index and the counts, and restores the page cache. It runs in the
-// load's transaction: if the load fails, the rollback restores them too.
+// function that puts them back from their own definitions and rebuilds the
+// search index and the counts. It runs in the load's transaction: if the
+// load fails, the rollback restores them too.
 func setAside(ctx context.Context, tx *sql.Tx) (restore func() error, err error) {
-	var cache int64
-	if err := tx.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cache); err != nil {
-		return nil, fmt.Errorf("sqlite: read cache size: %w", err)
-	}
 	rows, err := tx.QueryContext(ctx, `SELECT type, name, sql FROM sqlite_schema
 		WHERE tbl_name = 'identities' AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name`)
 	if err != nil {
@@ -106,9 +113,6 @@ func setAside(ctx context.Context, tx *sql.Tx) (restore func() error, err error)
 			return nil, fmt.Errorf("sqlite: set aside %s: %w", o.name, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", bulkCache)); err != nil {
-		return nil, fmt.Errorf("sqlite: grow cache: %w", err)
-	}
 	return func() error {
 		var steps []string
 		for _, o := range objects {
@@ -121,7 +125,7 @@ func setAside(ctx context.Context, tx *sql.Tx) (restore func() error, err error)
 			"INSERT INTO identities_search (rowid, tokens) SELECT id, search_tokens(company_id, family, search) FROM identities",
 			fmt.Sprintf("INSERT INTO identities_search (identities_search, rank) VALUES ('hashsize', %d)", searchBuffer),
 			`INSERT INTO identity_counts (company_id, family, connection_id, n)
-			 SELECT company_id, family, connection_id, count(*) FROM identities GROUP BY company_id, family, connection_id`, fmt.Sprintf("PRAGMA cache_size = %d", cache))
+			 SELECT company_id, family, connection_id, count(*) FROM identities GROUP BY company_id, family, connection_id`)
 		for _, step := range steps {
 			if _, err := tx.ExecContext(ctx, step); err != nil {
 				return fmt.Errorf("sqlite: restore after load: %w", err)
