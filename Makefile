@@ -16,7 +16,8 @@ run: ## Run the server on the embedded store with demo data.
 build: ## Build the program into bin/.
 	$(GO) build -trimpath -o $(BIN) ./cmd/identities
 
-generate: ## Regenerate gen/ from api/openapi.yaml.
+generate: ## Regenerate gen/ from api/openapi.yaml; gen/ holds nothing else, so a file no configuration writes any more goes.
+	rm -f gen/*.gen.go
 	$(GO) generate ./api/...
 
 check-generated: generate ## Fail when gen/ differs from what api/openapi.yaml generates.

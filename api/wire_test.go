@@ -20,6 +20,7 @@ import (
 
 	"github.com/identities-go/identities/contract"
 	"github.com/identities-go/identities/gen"
+	"github.com/identities-go/identities/internal/apitest"
 )
 
 // Run `go test ./api -run Wire -update` to rewrite the golden files.
@@ -168,30 +169,11 @@ func golden(t *testing.T, name string, got []byte) []byte {
 	return want
 }
 
-var validator = func() func(t *testing.T) *contract.Validator {
-	v, err := contract.New("/public")
-	return func(t *testing.T) *contract.Validator {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("contract.New: %v", err)
-		}
-		return v
-	}
-}()
-
 // conforms checks body as a 200 response to method target.
 func conforms(t *testing.T, method, target string, body []byte) {
 	t.Helper()
-	v := validator(t)
-	r := httptest.NewRequest(method, target, nil)
-	route, err := v.FindRoute(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := http.Header{"Content-Type": {"application/json"}}
-	if err := v.ValidateResponse(context.Background(), r, route, http.StatusOK, h, body); err != nil {
-		t.Errorf("%s %s: the generated type's JSON does not conform: %v", method, target, err)
-	}
+	apitest.Conforms(t, apitest.Request{Method: method, URL: target},
+		apitest.Response{Status: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}}, Body: body})
 }
 
 // nullKeys lists the keys of a JSON object whose value is null.
@@ -310,7 +292,7 @@ func TestWireNilSlicesAreNotArrays(t *testing.T) {
 			t.Errorf("expected %s in %s", key, got)
 		}
 	}
-	v := validator(t)
+	v := apitest.Validator(t)
 	r := httptest.NewRequest("PUT", "/public/user-identities/infrastructure/1/toggle", nil)
 	route, err := v.FindRoute(r)
 	if err != nil {
@@ -369,7 +351,7 @@ func TestWireConnectBodyNeedsValidation(t *testing.T) {
 		t.Fatalf(`UserId of {"userId": 5} = %v, want 5`, got)
 	}
 
-	v := validator(t)
+	v := apitest.Validator(t)
 	for _, family := range []string{"infrastructure", "version-control"} {
 		for _, tc := range []struct {
 			body      string

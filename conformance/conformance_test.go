@@ -15,11 +15,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/identities-go/identities/client"
 	"github.com/identities-go/identities/conformance"
 	"github.com/identities-go/identities/gen"
+	"github.com/identities-go/identities/internal/apitest"
 	"github.com/identities-go/identities/internal/testserver"
-	"github.com/identities-go/identities/seed"
 	"github.com/identities-go/identities/store"
 )
 
@@ -27,7 +29,7 @@ func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func TestCheckOurServerHasNoViolationsAndWritesAreRestored(t *testing.T) {
 	t.Parallel()
-	e := testserver.Start(t, testserver.Options{})
+	e := testserver.Start(t, testserver.ForChecker())
 	restorable := func(it store.Identity) bool {
 		return it.AccessA == nil && it.AccessB == nil && it.ServiceAccountAt == nil
 	}
@@ -84,13 +86,21 @@ const notRestorable = "note: connectedAt/disconnectedAt and updatedAt are set by
 // and the designator), with a check saying why.
 func TestWriteSkipsWhatCannotBeRestored(t *testing.T) {
 	t.Parallel()
-	// 120 identities a family, so company A has such identities of both.
-	e := testserver.Start(t, testserver.Options{Seed: &seed.Options{Companies: 3, Identities: 120, Seed: 7}})
-	unrestorable := func(it store.Identity) bool {
-		return it.AccessA != nil && it.ServiceAccountAt != nil && it.DesignatorID != nil && *it.DesignatorID != e.UserA
+	e := testserver.Start(t, testserver.ForChecker())
+	// An identity of each family with its first flag set, marked as a
+	// service account by another user than the key's.
+	ids := map[store.Family]int64{}
+	for _, f := range []store.Family{store.Infrastructure, store.VersionControl} {
+		ids[f] = e.Identities(e.CompanyA, f)[0]
+		for _, change := range []store.Change{
+			store.SetAccess{Access: store.AccessA, On: true},
+			store.MarkServiceAccount{Mark: true, Reason: "deploys", ActorID: e.OtherUserA},
+		} {
+			_, err := e.Store.UpdateIdentity(context.Background(), e.CompanyA, f, ids[f], change, time.Now())
+			require.NoError(t, err)
+		}
 	}
-	infra := pick(t, e, store.Infrastructure, unrestorable)
-	vcs := pick(t, e, store.VersionControl, unrestorable)
+	infra, vcs := ids[store.Infrastructure], ids[store.VersionControl]
 	before := snapshot(t, e)
 
 	report := passWrites(t, e, 1, infra, vcs)
@@ -115,7 +125,7 @@ func TestWriteSkipsWhatCannotBeRestored(t *testing.T) {
 // first change still restores the identity.
 func TestWriteRestoresWhenInterrupted(t *testing.T) {
 	t.Parallel()
-	e := testserver.Start(t, testserver.Options{})
+	e := testserver.Start(t, testserver.ForChecker())
 	restorable := func(it store.Identity) bool {
 		return it.AccessA == nil && it.AccessB == nil && it.ServiceAccountAt == nil
 	}
@@ -152,7 +162,7 @@ func TestWriteRestoresWhenInterrupted(t *testing.T) {
 // dbAccess fails read-your-writes, and the report says so on the PUT.
 func TestWriteReportsAListThatHidesTheChange(t *testing.T) {
 	t.Parallel()
-	e := testserver.Start(t, testserver.Options{})
+	e := testserver.Start(t, testserver.ForChecker())
 	e.Server.Config.Handler = editLists(e.Server.Config.Handler, func(items []map[string]any) {
 		for _, it := range items {
 			if _, ok := it["dbAccess"]; ok {
@@ -268,16 +278,8 @@ func snapshot(t *testing.T, e *testserver.Env) map[int64]map[string]any {
 
 func getJSON(t *testing.T, u, key string, v any) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, u, nil)
-	req.Header.Set("Authorization", "Bearer "+key)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		t.Fatal(err)
-	}
+	resp := apitest.Do(t, nil, apitest.Request{Method: http.MethodGet, URL: u, Key: key})
+	require.NoError(t, json.Unmarshal(resp.Body, v), "GET %s: %s", u, resp.Body)
 }
 
 func sameJSON(a, b any) bool {
@@ -307,7 +309,7 @@ var planted = []fault{
 // brokenServer wraps the real server and plants each fault.
 func brokenServer(t *testing.T) *testserver.Env {
 	t.Helper()
-	e := testserver.Start(t, testserver.Options{})
+	e := testserver.Start(t, testserver.ForChecker())
 	real := e.Server.Config.Handler
 	e.Server.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path := r.URL.Path
@@ -432,26 +434,12 @@ func TestProxyForwardsBytesUnchangedAndRecordsEachViolationOnce(t *testing.T) {
 	front := httptest.NewServer(proxy)
 	defer front.Close()
 
-	get := func(base, path, key string) (int, []byte) {
-		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
-		if key != "" {
-			req.Header.Set("Authorization", "Bearer "+key)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, b
-	}
 	// Bytes through the proxy equal bytes from the upstream.
 	path := "/user-identities/version-control?limit=50&sort=IDENTITY_ID"
-	s1, direct := get(e.URL, path, e.Keys.ReadWrite)
-	s2, proxied := get(front.URL, path, e.Keys.ReadWrite)
-	if s1 != s2 || !bytes.Equal(direct, proxied) {
-		t.Fatalf("proxy altered the response: %d/%d, %d vs %d bytes", s1, s2, len(direct), len(proxied))
-	}
+	direct := apitest.Do(t, nil, apitest.Request{Method: http.MethodGet, URL: e.URL + path, Key: e.Keys.ReadWrite})
+	proxied := apitest.Do(t, nil, apitest.Request{Method: http.MethodGet, URL: front.URL + path, Key: e.Keys.ReadWrite})
+	require.Equal(t, direct.Status, proxied.Status)
+	require.Equal(t, string(direct.Body), string(proxied.Body), "the proxy altered the response")
 
 	// Drive each planted fault once more, through our client (no retries,
 	// so each fault is sent once).
@@ -734,7 +722,7 @@ func TestReportsNameWhatFailed(t *testing.T) {
 // violation (its status), not also "found nothing".
 func TestCheckReportsAFailedSearchOnce(t *testing.T) {
 	t.Parallel()
-	e := testserver.Start(t, testserver.Options{})
+	e := testserver.Start(t, testserver.ForChecker())
 	real := e.Server.Config.Handler
 	e.Server.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Has("q") {

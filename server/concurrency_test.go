@@ -1,10 +1,8 @@
 package server_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"reflect"
@@ -13,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/identities-go/identities/internal/apitest"
 	"github.com/identities-go/identities/internal/testserver"
 	"github.com/identities-go/identities/store"
 )
@@ -80,44 +79,17 @@ func randomWrite(r *rand.Rand, f store.Family, id int64, users []int64, actor in
 	}
 }
 
-// sendJSON sends a request with key and, unless body is nil, body as
-// JSON. It does not fail the test, so goroutines may call it.
-func sendJSON(c *http.Client, method, rawURL, key string, body any) (int, []byte, error) {
-	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
-			return 0, nil, err
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, rawURL, rd)
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, out, err
-}
-
 // applyWrite sends op and checks it was answered 200 with a body showing the
 // change; it returns the body, or nil after reporting a failure.
 func applyWrite(t *testing.T, c *http.Client, e *testserver.Env, op writeOp) []byte {
-	status, body, err := sendJSON(c, http.MethodPut, e.URL+op.path, e.Keys.ReadWrite, op.body)
+	resp, err := apitest.Send(c, apitest.Request{Method: http.MethodPut, URL: e.URL + op.path, Key: e.Keys.ReadWrite, Body: op.body})
 	if err != nil {
 		t.Errorf("PUT %s: %v", op.path, err)
 		return nil
 	}
-	if status != http.StatusOK {
-		t.Errorf("PUT %s %v: status %d: %s", op.path, op.body, status, body)
+	body := resp.Body
+	if resp.Status != http.StatusOK {
+		t.Errorf("PUT %s %v: status %d: %s", op.path, op.body, resp.Status, body)
 		return nil
 	}
 	var it identityFields
@@ -190,11 +162,12 @@ type writeTarget struct {
 	writes int
 }
 
-// TestConcurrentWritesLastAcknowledgedWins: 32 goroutines write to six
-// identities at once (160 PUTs) while readers list them; every request
+// TestConcurrentWritesLastAcknowledgedWins: 16 goroutines write to six
+// identities at once (64 PUTs) while readers list them; every request
 // succeeds (no 5xx, no "database is locked"), and afterwards each identity
 // reads back exactly as its last acknowledged write left it.
 func TestConcurrentWritesLastAcknowledgedWins(t *testing.T) {
+	t.Parallel()
 	e := testserver.Start(t, testserver.Options{})
 	c := e.Server.Client()
 	users := companyUsers(e, e.CompanyA, 4)
@@ -206,7 +179,7 @@ func TestConcurrentWritesLastAcknowledgedWins(t *testing.T) {
 	}
 
 	// Readers list the identities while the writes go on.
-	const goroutines, perGoroutine, reads = 32, 5, 8
+	const goroutines, perGoroutine, reads = 16, 4, 8
 	var readers sync.WaitGroup
 	for _, f := range families {
 		readers.Go(func() {
@@ -255,12 +228,13 @@ func TestConcurrentWritesLastAcknowledgedWins(t *testing.T) {
 	}
 }
 
-// TestConflictingWritesOnOneIdentity: 32 goroutines released at once write
-// to the same two identities (96 PUTs) with no ordering of their own. The store must
+// TestConflictingWritesOnOneIdentity: 16 goroutines released at once write
+// to the same two identities (48 PUTs) with no ordering of their own. The store must
 // serialize them: each response shows its own change, and the final state
 // is the state some acknowledged write answered with (the last one to
 // commit).
 func TestConflictingWritesOnOneIdentity(t *testing.T) {
+	t.Parallel()
 	e := testserver.Start(t, testserver.Options{})
 	c := e.Server.Client()
 	users := companyUsers(e, e.CompanyA, 3)
@@ -271,7 +245,7 @@ func TestConflictingWritesOnOneIdentity(t *testing.T) {
 	var mu sync.Mutex
 	acked := map[*writeTarget][][]byte{}
 
-	const goroutines, perGoroutine = 32, 3
+	const goroutines, perGoroutine = 16, 3
 	start := make(chan struct{})
 	var writers sync.WaitGroup
 	for g := range goroutines {

@@ -8,23 +8,10 @@ import (
 	"time"
 
 	"github.com/identities-go/identities/gen"
+	"github.com/identities-go/identities/internal/apitest"
 	"github.com/identities-go/identities/internal/testserver"
 	"github.com/identities-go/identities/store"
 )
-
-// generatedClient is the generated client against e with key, validating
-// every response it receives against the document.
-func generatedClient(t *testing.T, e *testserver.Env, key string) *gen.ClientWithResponses {
-	t.Helper()
-	c, err := gen.NewClientWithResponses(e.URL, gen.WithRequestEditorFn(func(_ context.Context, r *http.Request) error {
-		r.Header.Set("Authorization", "Bearer "+key)
-		return nil
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 func mustStatus(t *testing.T, what string, resp *http.Response, body []byte, err error) {
 	t.Helper()
@@ -40,10 +27,11 @@ func mustStatus(t *testing.T, what string, resp *http.Response, body []byte, err
 // through the generated client, with strict response validation on the
 // server, and reads each change back through the list.
 func TestEndToEndInfrastructure(t *testing.T) {
+	t.Parallel()
 	start := time.Date(2026, 1, 2, 3, 4, 5, 678_000_000, time.UTC)
 	clock := start
 	e := testserver.Start(t, testserver.Options{Now: func() time.Time { return clock }})
-	c := generatedClient(t, e, e.Keys.ReadWrite)
+	c := apitest.Client(t, e.URL, e.Keys.ReadWrite, nil)
 	ctx := context.Background()
 	id := e.Identities(e.CompanyA, store.Infrastructure)[0]
 
@@ -140,8 +128,9 @@ func TestEndToEndInfrastructure(t *testing.T) {
 
 // TestEndToEndVersionControl does the same for the version control family.
 func TestEndToEndVersionControl(t *testing.T) {
+	t.Parallel()
 	e := testserver.Start(t, testserver.Options{})
-	c := generatedClient(t, e, e.Keys.ReadWrite)
+	c := apitest.Client(t, e.URL, e.Keys.ReadWrite, nil)
 	ctx := context.Background()
 	id := e.Identities(e.CompanyA, store.VersionControl)[1]
 	user := e.UserA
@@ -186,6 +175,7 @@ func TestEndToEndVersionControl(t *testing.T) {
 // TestTenantIsolation: another company's identities and users behave
 // exactly like missing ones, on every PUT, in q and in connectionId.
 func TestTenantIsolation(t *testing.T) {
+	t.Parallel()
 	e := testserver.Start(t, testserver.Options{})
 	for _, family := range []string{"infrastructure", "version-control"} {
 		t.Run(family, func(t *testing.T) {

@@ -1,20 +1,18 @@
 package server_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/identities-go/identities/contract"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/identities-go/identities/internal/apitest"
 )
 
-// result is one response, decoded.
+// result is one response, its body decoded as a JSON object.
 type result struct {
 	status int
 	header http.Header
@@ -22,98 +20,28 @@ type result struct {
 	json   map[string]any
 }
 
-var specValidator = func() *contract.Validator {
-	v, err := contract.New("/public")
-	if err != nil {
-		panic(err)
-	}
-	return v
-}()
-
-// call sends a request to base+path and checks the response against the
-// contract whenever the request resolves to an operation.
+// call sends a request to base+path (body: nil, a string sent as is, or a
+// value sent as JSON; header: name, value pairs), requires a JSON object
+// back, and checks the answer against the contract whenever the request
+// resolves to an operation.
 func call(t *testing.T, base, method, path, key string, body any, header ...string) result {
 	t.Helper()
-	var rd io.Reader
-	var raw []byte
-	switch b := body.(type) {
-	case nil:
-	case string:
-		raw = []byte(b)
-	default:
-		var err error
-		if raw, err = json.Marshal(b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if raw != nil {
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, base+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if raw != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out := result{status: resp.StatusCode, header: resp.Header}
-	if out.raw, err = io.ReadAll(resp.Body); err != nil {
-		t.Fatal(err)
-	}
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		t.Fatalf("%s %s: content type %q, want JSON; body %s", method, path, ct, out.raw)
-	}
-	if err := json.Unmarshal(out.raw, &out.json); err != nil {
-		t.Fatalf("%s %s: body is not a JSON object: %v: %s", method, path, err, out.raw)
-	}
-	checkConforms(t, method, req.URL.RequestURI(), raw, out)
+	req := apitest.Request{Method: method, URL: base + path, Key: key, Body: body, Header: header}
+	resp := apitest.Do(t, nil, req)
+	out := result{status: resp.Status, header: resp.Header, raw: resp.Body}
+	require.True(t, strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json"), "%s %s: content type %q, want JSON; body %s", method, path, resp.Header.Get("Content-Type"), resp.Body)
+	require.NoError(t, json.Unmarshal(resp.Body, &out.json), "%s %s: the body is not a JSON object: %s", method, path, resp.Body)
+	apitest.Conforms(t, req, resp)
 	return out
-}
-
-// checkConforms validates a response of the server against the document;
-// uri is the request's path and query, base path included.
-func checkConforms(t *testing.T, method, path string, reqBody []byte, out result) {
-	t.Helper()
-	req := httptest.NewRequest(method, path, bytes.NewReader(reqBody))
-	rt, err := specValidator.FindRoute(req)
-	if errors.Is(err, contract.ErrNoRoute) || errors.Is(err, contract.ErrMethodNotAllowed) {
-		return
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := specValidator.ValidateResponse(context.Background(), req, rt, out.status, out.header, out.raw); err != nil {
-		t.Fatalf("%s %s: response does not conform: %v", method, path, err)
-	}
 }
 
 // wantError asserts an error response's status, code and the shared fields.
 func wantError(t *testing.T, r result, status int, code string) {
 	t.Helper()
-	if r.status != status {
-		t.Fatalf("status %d, want %d; body %s", r.status, status, r.raw)
-	}
-	if got := r.json["code"]; got != code {
-		t.Fatalf("code %v, want %s; body %s", got, code, r.raw)
-	}
-	if got, _ := r.json["statusCode"].(float64); int(got) != status {
-		t.Fatalf("statusCode %v, want %d", r.json["statusCode"], status)
-	}
-	if id, _ := r.json["requestId"].(string); id == "" || id != r.header.Get("X-Request-Id") {
-		t.Fatalf("requestId %q does not match X-Request-Id %q", id, r.header.Get("X-Request-Id"))
-	}
-	if msg, _ := r.json["message"].(string); msg == "" {
-		t.Fatalf("empty message: %s", r.raw)
-	}
+	require.Equal(t, status, r.status, "body %s", r.raw)
+	assert.Equal(t, code, r.json["code"], "body %s", r.raw)
+	assert.EqualValues(t, status, r.json["statusCode"])
+	assert.NotEmpty(t, r.json["requestId"])
+	assert.Equal(t, r.header.Get("X-Request-Id"), r.json["requestId"], "requestId is the X-Request-Id")
+	assert.NotEmpty(t, r.json["message"], "body %s", r.raw)
 }

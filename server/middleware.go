@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -147,10 +146,9 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 	})
 }
 
-// route matches the request to an operation: 404 and 405 (with Allow) for
-// what the document does not serve, 204 with Allow for OPTIONS, and HEAD
-// served as GET without a body. The operation then runs through
-// authentication, policy and validation, and its response is validated.
+// route matches the request to an operation, once: 404 and 405 (with
+// Allow) for what the document does not serve, 204 with Allow for OPTIONS,
+// and HEAD served as GET without a body. The operation then runs.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	match := r
 	if r.Method == http.MethodHead {
@@ -172,7 +170,39 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errNoRoute)
 		return
 	}
-	s.checkResponse(rt, s.authorize(rt, s.validateRequest(rt, s.api))).ServeHTTP(w, r)
+	s.serve(w, r, rt, s.bind(r, rt))
+}
+
+// bind returns the operation rt resolves to, with rt's path parameters set
+// on r, where its generated handler reads them.
+func (s *Server) bind(r *http.Request, rt *contract.Route) *operation {
+	op := s.ops[rt.OperationID()]
+	for _, name := range op.pathParams {
+		r.SetPathValue(name, rt.PathParam(name))
+	}
+	return op
+}
+
+// serve runs one operation: authentication and policy, request validation,
+// the handler, and the validation of its response.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt *contract.Route, op *operation) {
+	p, err := s.authorize(r, op.scope)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	r = r.WithContext(context.WithValue(r.Context(), keyPrincipal, p))
+	if err := s.validateRequest(w, r, rt); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if s.cfg.ResponseValidation == ValidationOff {
+		op.handle(w, r)
+		return
+	}
+	rec := &recorder{header: w.Header()}
+	op.handle(rec, r)
+	s.checkResponse(w, r, rt, rec)
 }
 
 // allow lists the methods a path answers: the document's, HEAD wherever
@@ -198,73 +228,58 @@ func cleanPaths(next http.Handler) http.Handler {
 }
 
 // authorize authenticates the key (401), then checks terms (412), plan
-// (402), scope and address (403), in that order.
-func (s *Server) authorize(rt *contract.Route, next http.Handler) http.Handler {
-	need := rt.Extension("x-drata-scope")
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := apikey.ParseBearer(r.Header.Get("Authorization"))
-		if key == "" {
-			writeError(w, r, errUnauthorized)
-			return
-		}
-		p, err := s.cfg.Store.Authenticate(r.Context(), apikey.Digest(key), s.now())
-		if errors.Is(err, store.ErrKeyNotFound) {
-			writeError(w, r, errUnauthorized)
-			return
-		}
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		addr, _ := r.Context().Value(keyAddr).(netip.Addr)
-		switch {
-		case p.User.TermsAgreedAt == nil:
-			writeError(w, r, errTerms)
-		case !p.Company.PlanIncludesAPI:
-			writeError(w, r, errPlan)
-		case need == "" || !apikey.Allows(p.Scopes, need):
-			writeError(w, r, errScope)
-		case !apikey.AllowsAddr(p.AllowedNets, addr):
-			writeError(w, r, errAddress)
-		default:
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyPrincipal, &p)))
-		}
-	})
+// (402), scope and address (403), in that order, and returns the key's
+// principal.
+func (s *Server) authorize(r *http.Request, scope string) (*store.Principal, error) {
+	key := apikey.ParseBearer(r.Header.Get("Authorization"))
+	if key == "" {
+		return nil, errUnauthorized
+	}
+	p, err := s.cfg.Store.Authenticate(r.Context(), apikey.Digest(key), s.now())
+	if errors.Is(err, store.ErrKeyNotFound) {
+		return nil, errUnauthorized
+	}
+	if err != nil {
+		return nil, err
+	}
+	addr, _ := r.Context().Value(keyAddr).(netip.Addr)
+	switch {
+	case p.User.TermsAgreedAt == nil:
+		return nil, errTerms
+	case !p.Company.PlanIncludesAPI:
+		return nil, errPlan
+	case scope == "" || !apikey.Allows(p.Scopes, scope):
+		return nil, errScope
+	case !apikey.AllowsAddr(p.AllowedNets, addr):
+		return nil, errAddress
+	}
+	return &p, nil
 }
 
-// validateRequest reads the body under the size cap (413) and checks the
-// request against the document (415, 400 naming each offending field). Bodies sent to operations that take none
-// are not read.
-func (s *Server) validateRequest(rt *contract.Route, next http.Handler) http.Handler {
-	takesBody := rt.HasRequestBody()
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if takesBody && r.Body != nil && r.Body != http.NoBody {
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				writeError(w, r, errTooLarge)
-				return
-			}
-			if err != nil {
-				writeError(w, r, badRequest("could not read the request body", nil))
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			r.ContentLength = int64(len(body))
-		}
-		err := s.validator.ValidateRequest(r.Context(), r, rt)
-		var re *contract.RequestError
-		switch {
-		case errors.As(err, &re) && re.MediaType:
-			writeError(w, r, errMediaType)
-		case errors.As(err, &re):
-			writeError(w, r, badRequest(re.Error(), re.Fields))
-		case err != nil:
-			writeError(w, r, err)
-		default:
-			next.ServeHTTP(w, r)
-		}
-	})
+// validateRequest checks the request against the document: 415, or 400
+// naming each offending field. The validator reads the body, once and only
+// for operations that take one, under the size cap (413), and puts it back
+// for the handler.
+func (s *Server) validateRequest(w http.ResponseWriter, r *http.Request, rt *contract.Route) error {
+	if rt.HasRequestBody() && r.Body != nil && r.Body != http.NoBody {
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+	}
+	err := s.validator.ValidateRequest(r.Context(), r, rt)
+	var tooLarge *http.MaxBytesError
+	var re *contract.RequestError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &tooLarge):
+		return errTooLarge
+	case errors.As(err, &re) && re.MediaType:
+		return errMediaType
+	case errors.As(err, &re):
+		return badRequest(re.Error(), re.Fields)
+	default:
+		logger(r.Context()).Info("request body not readable", "err", err)
+		return badRequest("could not read the request body", nil)
+	}
 }
 
 // recorder holds a response until it has been validated.
@@ -289,31 +304,24 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return r.body.Write(b)
 }
 
-// checkResponse validates each response against the document. In strict
-// mode a non-conforming response is logged and replaced by a 500; in log
-// mode it is logged and sent; off skips the check.
-func (s *Server) checkResponse(rt *contract.Route, next http.Handler) http.Handler {
-	if s.cfg.ResponseValidation == ValidationOff {
-		return next
+// checkResponse validates a response held by rec against the document and
+// sends it. In strict mode a non-conforming response is logged and replaced
+// by a 500; in log mode it is logged and sent.
+func (s *Server) checkResponse(w http.ResponseWriter, r *http.Request, rt *contract.Route, rec *recorder) {
+	if rec.status == 0 {
+		rec.status = http.StatusOK
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &recorder{header: w.Header()}
-		next.ServeHTTP(rec, r)
-		if rec.status == 0 {
-			rec.status = http.StatusOK
-		}
-		err := s.validator.ValidateResponse(r.Context(), r, rt, rec.status, rec.header, rec.body.Bytes())
-		if err != nil {
-			logger(r.Context()).Error("response does not conform to the contract", "operation", rt.OperationID(), "status", rec.status, "err", err)
-			if s.cfg.ResponseValidation == ValidationStrict {
-				for _, h := range []string{"Content-Length", "WWW-Authenticate", "Retry-After"} {
-					w.Header().Del(h)
-				}
-				writeError(w, r, errInternal)
-				return
+	err := s.validator.ValidateResponse(r.Context(), r, rt, rec.status, rec.header, rec.body.Bytes())
+	if err != nil {
+		logger(r.Context()).Error("response does not conform to the contract", "operation", rt.OperationID(), "status", rec.status, "err", err)
+		if s.cfg.ResponseValidation == ValidationStrict {
+			for _, h := range []string{"Content-Length", "WWW-Authenticate", "Retry-After"} {
+				w.Header().Del(h)
 			}
+			writeError(w, r, errInternal)
+			return
 		}
-		w.WriteHeader(rec.status)
-		_, _ = rec.body.WriteTo(w)
-	})
+	}
+	w.WriteHeader(rec.status)
+	_, _ = rec.body.WriteTo(w)
 }

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/identities-go/identities/apikey"
-	"github.com/identities-go/identities/gen"
+	"github.com/identities-go/identities/internal/apitest"
 	"github.com/identities-go/identities/internal/scaledb"
 	"github.com/identities-go/identities/server"
 	"github.com/identities-go/identities/store"
@@ -73,7 +73,7 @@ func BenchmarkScaleHandler(b *testing.B) {
 	}
 	for _, mode := range modes {
 		for _, f := range families {
-			for _, sort := range sortValues(b, f.sortSchema) {
+			for _, sort := range apitest.Enum(b, f.sortSchema) {
 				for _, dir := range []string{"ASC", "DESC"} {
 					for _, fl := range []string{"none", "clientType", "connectionId", "q=name"} {
 						for _, n := range sizes {
@@ -96,19 +96,6 @@ func BenchmarkScaleHandler(b *testing.B) {
 			}
 		}
 	}
-}
-
-// sortValues lists the values of a sort schema, as the document has them.
-func sortValues(b *testing.B, schema string) []string {
-	doc, err := gen.GetSpec()
-	if err != nil {
-		b.Fatal(err)
-	}
-	var out []string
-	for _, v := range doc.Components.Schemas[schema].Value.Enum {
-		out = append(out, v.(string))
-	}
-	return out
 }
 
 // scaleKey issues a read-write key of company 1's first user.

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
 	"github.com/identities-go/identities/api"
 	"github.com/identities-go/identities/contract"
 	"github.com/identities-go/identities/gen"
@@ -62,11 +64,37 @@ type Server struct {
 	log       *slog.Logger
 	validator *contract.Validator
 	limiter   *limiter
-	api       http.Handler
-	root      http.Handler
+	// ops serves each of the document's operations, by operationId.
+	ops  map[string]*operation
+	root http.Handler
 }
 
-// New builds a Server; the router and validator are built once, here.
+// operation is what serves one of the document's operations, built once in
+// New: the facts of the document the checks need, and the generated
+// handler, which binds the parameters and body and calls ours.
+type operation struct {
+	scope      string   // x-drata-scope: what the key must allow
+	pathParams []string // the names of the path parameters
+	handle     http.HandlerFunc
+}
+
+// handlerTable collects the generated handlers by the patterns they would
+// be routed by ("PUT /public/user-identities/infrastructure/{id}/connect").
+// The validator routes each request, once; the table only hands the
+// handlers over.
+type handlerTable map[string]http.HandlerFunc
+
+func (t handlerTable) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	t[pattern] = h
+}
+
+// ServeHTTP is never called: requests are routed by the validator.
+func (t handlerTable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	writeError(w, r, errNoRoute)
+}
+
+// New builds a Server; the validator (the one router), the handlers of the
+// operations and the middleware are built once, here.
 func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil {
 		return nil, fmt.Errorf("server: a store is required")
@@ -107,14 +135,17 @@ func New(cfg Config) (*Server, error) {
 		RequestErrorHandlerFunc:  decodeError,
 		ResponseErrorHandlerFunc: writeError,
 	})
-	mux := http.NewServeMux()
-	s.api = gen.HandlerWithOptions(strict, gen.StdHTTPServerOptions{
-		BaseURL:    strings.TrimSuffix(cfg.BasePath, "/"),
-		BaseRouter: mux,
+	handlers := handlerTable{}
+	gen.HandlerWithOptions(strict, gen.StdHTTPServerOptions{
+		BaseURL:    v.BasePath(),
+		BaseRouter: handlers,
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeError(w, r, badRequest(err.Error(), nil))
 		},
 	})
+	if s.ops, err = operations(v, handlers); err != nil {
+		return nil, err
+	}
 
 	root := http.NewServeMux()
 	root.HandleFunc("GET /healthz", s.healthz)
@@ -123,6 +154,35 @@ func New(cfg Config) (*Server, error) {
 	root.Handle("/", s.rateLimit(http.HandlerFunc(s.route)))
 	s.root = s.observe(cleanPaths(root))
 	return s, nil
+}
+
+// operations pairs each operation of the document with its generated
+// handler; the two must name the same operations.
+func operations(v *contract.Validator, handlers handlerTable) (map[string]*operation, error) {
+	ops := map[string]*operation{}
+	for path, item := range v.Document().Paths.Map() {
+		for method, o := range item.Operations() {
+			pattern := method + " " + v.BasePath() + path
+			h := handlers[pattern]
+			if h == nil {
+				return nil, fmt.Errorf("server: no generated handler for %s (is gen/ stale?)", pattern)
+			}
+			op := &operation{handle: h}
+			op.scope, _ = o.Extensions["x-drata-scope"].(string)
+			for _, params := range []openapi3.Parameters{item.Parameters, o.Parameters} {
+				for _, p := range params {
+					if p.Value != nil && p.Value.In == openapi3.ParameterInPath {
+						op.pathParams = append(op.pathParams, p.Value.Name)
+					}
+				}
+			}
+			ops[o.OperationID] = op
+		}
+	}
+	if len(ops) != len(handlers) {
+		return nil, fmt.Errorf("server: %d generated handlers for %d operations of the document (is gen/ stale?)", len(handlers), len(ops))
+	}
+	return ops, nil
 }
 
 // decodeError answers a body that passed validation but that the generated

@@ -14,7 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/identities-go/identities/api"
+	"github.com/identities-go/identities/internal/apitest"
 	"github.com/identities-go/identities/internal/testserver"
 	"github.com/identities-go/identities/seed"
 	"github.com/identities-go/identities/server"
@@ -56,6 +60,7 @@ func firstIdentity(e *testserver.Env, family string) int64 {
 // documents and checks the JSON body (call also validates it against the
 // document).
 func TestEveryDocumentedStatus(t *testing.T) {
+	t.Parallel()
 	e := testserver.Start(t, testserver.Options{})
 	limited := testserver.Start(t, testserver.Options{RateLimit: 1})
 	broken := startWithStore(t, failingStore{})
@@ -127,6 +132,7 @@ func TestEveryDocumentedStatus(t *testing.T) {
 // Each case fails every check from its own onwards, and must be answered
 // by the first.
 func TestCheckOrder(t *testing.T) {
+	t.Parallel()
 	e := testserver.Start(t, testserver.Options{})
 	limited := testserver.Start(t, testserver.Options{RateLimit: 1})
 	badBody := map[string]any{"userId": "not a number"}
@@ -158,6 +164,7 @@ func TestCheckOrder(t *testing.T) {
 }
 
 func TestUnauthorizedBodiesAreIdentical(t *testing.T) {
+	t.Parallel()
 	e := testserver.Start(t, testserver.Options{})
 	path := "/user-identities/infrastructure"
 	var first string
@@ -177,6 +184,7 @@ func TestUnauthorizedBodiesAreIdentical(t *testing.T) {
 }
 
 func TestValidationErrorsNameTheField(t *testing.T) {
+	t.Parallel()
 	e := testserver.Start(t, testserver.Options{})
 	id := firstIdentity(e, "infrastructure")
 	cases := []struct {
@@ -211,6 +219,7 @@ func TestValidationErrorsNameTheField(t *testing.T) {
 }
 
 func TestBodyLimitsAndMediaType(t *testing.T) {
+	t.Parallel()
 	e := testserver.Start(t, testserver.Options{})
 	path := fmt.Sprintf("/user-identities/version-control/%d/service-account", firstIdentity(e, "version-control"))
 	// 30000 four-byte characters fit, even escaped.
@@ -231,6 +240,7 @@ func TestBodyLimitsAndMediaType(t *testing.T) {
 }
 
 func TestUnknownPathsAndMethods(t *testing.T) {
+	t.Parallel()
 	e := testserver.Start(t, testserver.Options{})
 	wantError(t, call(t, e.URL, http.MethodGet, "/user-identities/nope", e.Keys.ReadWrite, nil), http.StatusNotFound, "NOT_FOUND")
 	wantError(t, call(t, e.Server.URL, http.MethodGet, "/user-identities/infrastructure", e.Keys.ReadWrite, nil), http.StatusNotFound, "NOT_FOUND")
@@ -246,32 +256,24 @@ func TestUnknownPathsAndMethods(t *testing.T) {
 }
 
 func TestHeadAndOptions(t *testing.T) {
+	t.Parallel()
 	e := testserver.Start(t, testserver.Options{})
-	do := func(method, path string) *http.Response {
-		req, _ := http.NewRequest(method, e.URL+path, nil)
-		req.Header.Set("Authorization", "Bearer "+e.Keys.ReadWrite)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp
+	do := func(method, path string) apitest.Response {
+		return apitest.Do(t, nil, apitest.Request{Method: method, URL: e.URL + path, Key: e.Keys.ReadWrite})
 	}
-	if resp := do(http.MethodHead, "/user-identities/infrastructure?limit=2"); resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
-		t.Fatalf("HEAD: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
-	}
-	if resp := do(http.MethodHead, "/user-identities/infrastructure?limit=99"); resp.StatusCode != http.StatusBadRequest {
-		t.Fatalf("HEAD with a bad limit: %d", resp.StatusCode)
-	}
-	if resp := do(http.MethodOptions, "/user-identities/version-control"); resp.StatusCode != http.StatusNoContent || resp.Header.Get("Allow") != "GET, HEAD, OPTIONS" {
-		t.Fatalf("OPTIONS: %d Allow %q", resp.StatusCode, resp.Header.Get("Allow"))
-	}
-	if resp := do(http.MethodOptions, "/user-identities/nope"); resp.StatusCode != http.StatusNotFound {
-		t.Fatalf("OPTIONS on an unknown path: %d", resp.StatusCode)
-	}
+	resp := do(http.MethodHead, "/user-identities/infrastructure?limit=2")
+	assert.Equal(t, http.StatusOK, resp.Status, "HEAD")
+	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"), "HEAD")
+	assert.Empty(t, resp.Body, "HEAD")
+	assert.Equal(t, http.StatusBadRequest, do(http.MethodHead, "/user-identities/infrastructure?limit=99").Status, "HEAD with a bad limit")
+	resp = do(http.MethodOptions, "/user-identities/version-control")
+	assert.Equal(t, http.StatusNoContent, resp.Status, "OPTIONS")
+	assert.Equal(t, "GET, HEAD, OPTIONS", resp.Header.Get("Allow"), "OPTIONS")
+	assert.Equal(t, http.StatusNotFound, do(http.MethodOptions, "/user-identities/nope").Status, "OPTIONS on an unknown path")
 }
 
 func TestBodiesTheDecoderCannotTakeAre400s(t *testing.T) {
+	t.Parallel()
 	e := testserver.Start(t, testserver.Options{})
 	path := fmt.Sprintf("/user-identities/infrastructure/%d/connect", firstIdentity(e, "infrastructure"))
 	for _, body := range []string{`{"userId":1e3}`, `{"userId":1.0}`} {
@@ -299,18 +301,16 @@ func TestBodiesTheDecoderCannotTakeAre400s(t *testing.T) {
 }
 
 func TestRequestIDIsEchoed(t *testing.T) {
+	t.Parallel()
 	e := testserver.Start(t, testserver.Options{})
 	r := call(t, e.URL, http.MethodGet, "/user-identities/infrastructure?limit=1", e.Keys.ReadWrite, nil, "X-Request-Id", "trace-123")
-	if r.header.Get("X-Request-Id") != "trace-123" {
-		t.Fatalf("X-Request-Id %q", r.header.Get("X-Request-Id"))
-	}
+	assert.Equal(t, "trace-123", r.header.Get("X-Request-Id"))
 	r = call(t, e.URL, http.MethodGet, "/user-identities/infrastructure?limit=1", e.Keys.ReadWrite, nil, "X-Request-Id", "bad id\twith spaces")
-	if id := r.header.Get("X-Request-Id"); id == "" || strings.Contains(id, " ") {
-		t.Fatalf("unsafe request id echoed: %q", id)
-	}
+	assert.Regexp(t, `^[0-9a-f]+$`, r.header.Get("X-Request-Id"), "an unsafe request id is replaced")
 }
 
 func TestRateLimitIgnoresForgedForwardedFor(t *testing.T) {
+	t.Parallel()
 	e := testserver.Start(t, testserver.Options{RateLimit: 2})
 	path := "/user-identities/infrastructure?limit=1"
 	for i := range 2 {
@@ -323,12 +323,11 @@ func TestRateLimitIgnoresForgedForwardedFor(t *testing.T) {
 }
 
 func TestRateLimitTrustsConfiguredProxy(t *testing.T) {
+	t.Parallel()
 	st := openSeeded(t)
 	srv, err := server.New(server.Config{Store: st, RateLimit: 1, Logger: quiet(),
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	for i := range 3 {
@@ -340,66 +339,44 @@ func TestRateLimitTrustsConfiguredProxy(t *testing.T) {
 }
 
 func TestOperationalEndpoints(t *testing.T) {
+	t.Parallel()
 	e := testserver.Start(t, testserver.Options{})
 	for _, p := range []string{"/healthz", "/readyz"} {
-		resp, err := http.Get(e.Server.URL + p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: %d", p, resp.StatusCode)
-		}
+		assert.Equal(t, http.StatusOK, apitest.Do(t, nil, apitest.Request{Method: http.MethodGet, URL: e.Server.URL + p}).Status, p)
 	}
-	resp, err := http.Get(e.Server.URL + "/openapi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if string(b) != string(api.Spec) {
-		t.Fatal("/openapi.yaml is not the committed document")
-	}
+	resp := apitest.Do(t, nil, apitest.Request{Method: http.MethodGet, URL: e.Server.URL + "/openapi.yaml"})
+	assert.Equal(t, string(api.Spec), string(resp.Body), "/openapi.yaml is not the committed document")
 }
 
 func TestReadyzFailsWhenStoreIsDown(t *testing.T) {
+	t.Parallel()
 	st := openSeeded(t)
 	srv, err := server.New(server.Config{Store: st, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	st.Close()
 	rec := httptest.NewRecorder()
 	srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
-	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "SERVICE_UNAVAILABLE") {
-		t.Fatalf("readyz on a closed store: %d %s", rec.Code, rec.Body)
-	}
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	assert.Contains(t, rec.Body.String(), "SERVICE_UNAVAILABLE")
 }
 
 func TestNonConformingResponseBecomes500InStrictMode(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []server.ValidationMode{server.ValidationStrict, server.ValidationLog, server.ValidationOff} {
 		t.Run(string(mode), func(t *testing.T) {
 			b := startWithStoreMode(t, lyingStore{}, mode)
-			req, _ := http.NewRequest(http.MethodGet, b.URL+"/user-identities/infrastructure", nil)
-			req.Header.Set("Authorization", "Bearer "+b.key)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			resp := apitest.Do(t, nil, apitest.Request{Method: http.MethodGet, URL: b.URL + "/user-identities/infrastructure", Key: b.key})
 			want := http.StatusOK
 			if mode == server.ValidationStrict {
 				want = http.StatusInternalServerError
 			}
-			if resp.StatusCode != want {
-				t.Fatalf("mode %s: status %d, want %d: %s", mode, resp.StatusCode, want, body)
-			}
+			assert.Equal(t, want, resp.Status, "%s", resp.Body)
 		})
 	}
 }
 
 func TestPanicsBecomeJSON500(t *testing.T) {
+	t.Parallel()
 	b := startWithStore(t, panickingStore{})
 	r := call(t, b.URL, http.MethodGet, "/user-identities/infrastructure", b.key, nil)
 	wantError(t, r, http.StatusInternalServerError, "INTERNAL_ERROR")
@@ -409,16 +386,14 @@ func TestPanicsBecomeJSON500(t *testing.T) {
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
-	if _, err := server.New(server.Config{}); err == nil {
-		t.Fatal("no store accepted")
-	}
+	t.Parallel()
+	_, err := server.New(server.Config{})
+	assert.Error(t, err, "no store")
 	st := openSeeded(t)
-	if _, err := server.New(server.Config{Store: st, ResponseValidation: "sometimes"}); err == nil {
-		t.Fatal("unknown validation mode accepted")
-	}
-	if _, err := server.New(server.Config{Store: st, RateLimit: -1}); err == nil {
-		t.Fatal("negative rate limit accepted")
-	}
+	_, err = server.New(server.Config{Store: st, ResponseValidation: "sometimes"})
+	assert.Error(t, err, "unknown validation mode")
+	_, err = server.New(server.Config{Store: st, RateLimit: -1})
+	assert.Error(t, err, "negative rate limit")
 }
 
 // --- stores that misbehave, over a real one for authentication ---
@@ -428,17 +403,11 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 func openSeeded(t *testing.T) *sqlite.Store {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
 	d, err := seed.Generate(seed.Options{Companies: 1, Identities: 3, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Load(context.Background(), store.Whole(d)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, st.Load(context.Background(), store.Whole(d)))
 	return st
 }
 
@@ -468,9 +437,7 @@ func startWithStoreMode(t *testing.T, ops store.Identities, mode server.Validati
 	t.Helper()
 	e := testserver.Start(t, testserver.Options{})
 	srv, err := server.New(server.Config{Store: wrapped{Store: e.Store, ops: ops}, Logger: quiet(), ResponseValidation: mode})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	return brokenEnv{URL: ts.URL + "/public", key: e.Keys.ReadWrite}

@@ -15,12 +15,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/identities-go/identities/api"
+	"github.com/identities-go/identities/internal/apitest"
 	"github.com/identities-go/identities/internal/testserver"
 )
 
 func TestCheckCommandPassesOurServer(t *testing.T) {
 	t.Parallel()
-	e := testserver.Start(t, testserver.Options{})
+	e := testserver.Start(t, testserver.ForChecker())
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"check", "--base-url", e.URL, "--token", e.Keys.ReadWrite, "--max-pages", "2", "--rate", "100000"}, &out, &errOut)
 	if code != exitOK {
@@ -36,7 +37,7 @@ func TestCheckCommandPassesOurServer(t *testing.T) {
 
 func TestCheckCommandFailsABrokenServer(t *testing.T) {
 	t.Parallel()
-	e := testserver.Start(t, testserver.Options{})
+	e := testserver.Start(t, testserver.ForChecker())
 	real := e.Server.Config.Handler
 	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") == "" {
@@ -99,14 +100,8 @@ func TestProxyCommandForwardsAndReportsOnExit(t *testing.T) {
 	reportPath := filepath.Join(t.TempDir(), "report.json")
 	p := runInProcess(t, "proxy", "--upstream", e.URL, "--listen", "127.0.0.1:0", "--report", reportPath)
 	addr := p.listening(t, "proxying", "listen") // a port the system picked
-	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/user-identities/infrastructure?limit=51", nil)
-	req.Header.Set("Authorization", "Bearer "+e.Keys.ReadWrite)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Fatalf("proxied status %d, want the upstream's 400", resp.StatusCode)
-	}
+	resp := apitest.Do(t, nil, apitest.Request{Method: http.MethodGet, URL: "http://" + addr + "/user-identities/infrastructure?limit=51", Key: e.Keys.ReadWrite})
+	require.Equal(t, http.StatusBadRequest, resp.Status, "the upstream's 400, proxied")
 	p.stop(t)
 	b, err := os.ReadFile(reportPath)
 	if err != nil {
@@ -127,10 +122,10 @@ func TestProxyCommandForwardsAndReportsOnExit(t *testing.T) {
 
 // TestCheckCommandUsesTheGivenSpec: --spec swaps the document without a
 // rebuild. A document that caps total at 3 makes our server's pages of
-// 40 identities violations at /total.
+// 8 identities violations at /total.
 func TestCheckCommandUsesTheGivenSpec(t *testing.T) {
 	t.Parallel()
-	e := testserver.Start(t, testserver.Options{})
+	e := testserver.Start(t, testserver.ForChecker())
 	doc := strings.Replace(string(api.Spec), "      minimum: 0\n      description: How many items match, on all pages.",
 		"      minimum: 0\n      maximum: 3\n      description: How many items match, on all pages.", 1)
 	if doc == string(api.Spec) {

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/identities-go/identities/gen"
+	"github.com/identities-go/identities/internal/apitest"
 	"github.com/identities-go/identities/store"
 	"github.com/identities-go/identities/store/sqlite"
 )
@@ -141,19 +142,6 @@ func (p *serveProcess) stop(t *testing.T) {
 	}
 }
 
-// genClient is the client generated from the contract, sending key.
-func genClient(t *testing.T, base, key string, c *http.Client) *gen.ClientWithResponses {
-	t.Helper()
-	cl, err := gen.NewClientWithResponses(base, gen.WithHTTPClient(c), gen.WithRequestEditorFn(func(_ context.Context, r *http.Request) error {
-		r.Header.Set("Authorization", "Bearer "+key)
-		return nil
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cl
-}
-
 // writtenFields returns the checked value of each field the durability load writes.
 func writtenFields(it gen.InfrastructureIdentity) map[string]string {
 	out := map[string]string{"reason": "", "admin": "off", "user": "none"}
@@ -240,7 +228,7 @@ func testDurability(t *testing.T, bin string) {
 	const rounds, workers, owned, acksPerRound = 4, 4, 3, 40
 
 	p := startServe(t, bin, db)
-	initial := listInfrastructure(t, genClient(t, p.base, key, http.DefaultClient))
+	initial := listInfrastructure(t, apitest.Client(t, p.base, key, nil))
 	ids := slices.Sorted(maps.Keys(initial))[:workers*owned]
 	l := &ledger{fields: map[int64]map[string]*ledgerField{}}
 	for _, id := range ids {
@@ -254,7 +242,7 @@ func testDurability(t *testing.T, bin string) {
 		if round > 1 {
 			p = startServe(t, bin, db)
 		}
-		cl := genClient(t, p.base, key, &http.Client{Timeout: hangGuard})
+		cl := apitest.Client(t, p.base, key, &http.Client{Timeout: hangGuard})
 		l.check(t, listInfrastructure(t, cl))
 
 		var killed atomic.Bool
@@ -330,7 +318,7 @@ func testDurability(t *testing.T, bin string) {
 	}
 
 	p = startServe(t, bin, db)
-	l.check(t, listInfrastructure(t, genClient(t, p.base, key, http.DefaultClient)))
+	l.check(t, listInfrastructure(t, apitest.Client(t, p.base, key, nil)))
 	p.stop(t)
 	t.Logf("%d acknowledged writes over %d kills", l.acks, rounds)
 
@@ -352,7 +340,7 @@ func testGracefulShutdown(t *testing.T, bin string) {
 	db, key, _ := seededDB(t, bin)
 	p := startServe(t, bin, db)
 	var id int64
-	for i := range listInfrastructure(t, genClient(t, p.base, key, http.DefaultClient)) {
+	for i := range listInfrastructure(t, apitest.Client(t, p.base, key, nil)) {
 		id = max(id, i)
 	}
 
@@ -483,7 +471,7 @@ func testKeys(t *testing.T, bin string) {
 	}
 
 	p := startServe(t, bin, db)
-	cl := genClient(t, p.base, key, http.DefaultClient)
+	cl := apitest.Client(t, p.base, key, nil)
 	wantStatus := func(what string, want int) {
 		t.Helper()
 		resp, err := cl.ListVersionControlIdentitiesWithResponse(context.Background(), &gen.ListVersionControlIdentitiesParams{Limit: new(int64(1))})

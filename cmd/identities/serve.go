@@ -74,7 +74,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer st.Close()
 	var welcome func(base string) string
 	if *demo {
-		if welcome, err = demoData(ctx, st, *newKey, now(), log); err != nil {
+		if welcome, err = demoData(ctx, st, *dbPath, *newKey, now(), log); err != nil {
 			return err
 		}
 	}
@@ -131,7 +131,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // which then acts as the newest key's company and user. Either way the
 // company and user are the database's, never those of data generated anew.
 // demoData returns the message to print once the address is known.
-func demoData(ctx context.Context, st *sqlite.Store, newKey bool, now time.Time, log *slog.Logger) (func(base string) string, error) {
+func demoData(ctx context.Context, st *sqlite.Store, dbPath string, newKey bool, now time.Time, log *slog.Logger) (func(base string) string, error) {
 	d, err := seed.Generate(seed.DefaultOptions)
 	if err != nil {
 		return nil, err
@@ -146,7 +146,7 @@ func demoData(ctx context.Context, st *sqlite.Store, newKey bool, now time.Time,
 		if len(keys) == 0 {
 			log.Info("database already holds data; not seeding")
 			return func(string) string {
-				return "The database already holds data but no API key; make one with\n\n  identities keys create --db FILE --company ID\n\n"
+				return fmt.Sprintf("The database already holds data but no API key; make one with\n\n  identities keys create --db %s --company ID\n\n", dbPath)
 			}, nil
 		}
 		if live := usableKey(keys, now); live != nil && !newKey {

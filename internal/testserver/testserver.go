@@ -1,6 +1,7 @@
 // Package testserver starts the real identities server for tests: a
-// temporary SQLite store with deterministic seed data, API keys for every
-// policy case, and an httptest server mounted under the default base path.
+// temporary SQLite store with deterministic seed data (seeded once per test
+// binary and copied for each test), API keys for every policy case, and an
+// httptest server mounted under the default base path.
 package testserver
 
 import (
@@ -35,6 +36,20 @@ type Options struct {
 	Logger *slog.Logger
 	// Now overrides the server's clock.
 	Now func() time.Time
+	// ResponseValidation defaults to strict. Tests whose client validates
+	// every answer itself, such as the conformance checker, may turn it off
+	// rather than pay for the check twice.
+	ResponseValidation server.ValidationMode
+}
+
+// ForChecker are the options of a server that a client checking every
+// answer itself (the conformance checker, the check command) runs against:
+// a small seed, eight identities of each family a company, since such tests
+// prove what the client does with the answers rather than how much data
+// there is; and no response validation in the server, which would check
+// every answer a second time.
+func ForChecker() Options {
+	return Options{Seed: &seed.Options{Companies: 3, Identities: 8, Seed: 7}, ResponseValidation: server.ValidationOff}
 }
 
 // Keys are API keys for each case the policy distinguishes.
@@ -67,11 +82,11 @@ type Env struct {
 }
 
 // Start gives the test its own copy of a seeded database with the keys, and
-// starts a server over it with strict response validation. Everything is
-// torn down with tb. The database is seeded and its keys issued once per
-// process for each seed: later calls copy the file, which is what makes a
-// server per test cheap. Env.Data is shared between those copies: treat it
-// as read-only.
+// starts a server over it (with strict response validation unless o says
+// otherwise). Everything is torn down with tb. The database is seeded and
+// its keys issued once per process for each seed: later calls copy the
+// file, which is what makes a server per test cheap. Env.Data is shared
+// between those copies: treat it as read-only.
 func Start(tb testing.TB, o Options) *Env {
 	tb.Helper()
 	so := seed.Options{Companies: 3, Identities: 40, Seed: 7}
@@ -98,7 +113,11 @@ func Start(tb testing.TB, o Options) *Env {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	srv, err := server.New(server.Config{Store: st, BasePath: o.BasePath, RateLimit: o.RateLimit, Logger: logger, Now: o.Now, ResponseValidation: server.ValidationStrict})
+	mode := o.ResponseValidation
+	if mode == "" {
+		mode = server.ValidationStrict
+	}
+	srv, err := server.New(server.Config{Store: st, BasePath: o.BasePath, RateLimit: o.RateLimit, Logger: logger, Now: o.Now, ResponseValidation: mode})
 	if err != nil {
 		tb.Fatalf("testserver: %v", err)
 	}

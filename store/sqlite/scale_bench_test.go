@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/identities-go/identities/gen"
+	"github.com/identities-go/identities/contract"
 	"github.com/identities-go/identities/internal/scaledb"
 	"github.com/identities-go/identities/store"
 	"github.com/identities-go/identities/store/sqlite"
@@ -32,10 +32,11 @@ func sizes(b *testing.B) []int {
 
 // documentedSorts lists a family's sort values as the document has them.
 func documentedSorts(b *testing.B, f store.Family) []store.Sort {
-	doc, err := gen.GetSpec()
+	v, err := contract.New("")
 	if err != nil {
 		b.Fatal(err)
 	}
+	doc := v.Document()
 	schema := map[store.Family]string{store.Infrastructure: "InfrastructureSort", store.VersionControl: "VersionControlSort"}[f]
 	var out []store.Sort
 	for _, v := range doc.Components.Schemas[schema].Value.Enum {
