@@ -15,6 +15,7 @@ import (
 // the API makes it (a link) or an operator does (a rename of a user or a
 // connection, a moved or deleted identity).
 func TestCopiesFollowTheirSources(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, err := Open(ctx, filepath.Join(t.TempDir(), "copies.db"))
 	if err != nil {

@@ -15,8 +15,9 @@ import (
 // value and filtered by client type, where the connections of that type
 // share keys (ties merged by id), differ only in ASCII case, or have none.
 func TestConnectionRuns(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	d, err := seed.Generate(seed.Options{Companies: 1, Identities: 60, Seed: 3})
+	d, err := seed.Generate(seed.Options{Companies: 1, Identities: 30, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
