@@ -365,16 +365,18 @@ func (s *Store) ListIdentities(ctx context.Context, q store.ListQuery) (store.Pa
 	if err != nil {
 		return store.Page{}, err
 	}
+	defer s.readStmts.fill(ctx) // after the rollback below
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return store.Page{}, fmt.Errorf("sqlite: begin read: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
+	c := cachedTx{tx, s.readStmts}
 
 	var page store.Page
 	var all int64
 	var conns sql.NullString
-	if err := tx.QueryRowContext(ctx, l.count, l.countArgs...).Scan(&all, &page.Total, &conns); err != nil {
+	if err := c.QueryRowContext(ctx, l.count, l.countArgs...).Scan(&all, &page.Total, &conns); err != nil {
 		return store.Page{}, fmt.Errorf("sqlite: count identities: %w", err)
 	}
 	if q.Page-1 > (math.MaxInt64-q.Limit)/q.Limit || (q.Page-1)*q.Limit >= page.Total {
@@ -388,14 +390,14 @@ func (s *Store) ListIdentities(ctx context.Context, q store.ListQuery) (store.Pa
 	if !parts {
 		args = append(args[:len(args):len(args)], q.Limit, offset)
 	}
-	ids, err := queryIDs(ctx, tx, pageSQL, parts, q.Descending, args...)
+	ids, err := queryIDs(ctx, c, pageSQL, parts, q.Descending, args...)
 	if err != nil {
 		return store.Page{}, fmt.Errorf("sqlite: list identities: %w", err)
 	}
-	if page.Items, err = loadIdentities(ctx, tx, q.CompanyID, ids); err != nil {
+	if page.Items, err = loadIdentities(ctx, c, q.CompanyID, ids); err != nil {
 		return store.Page{}, err
 	}
-	if err := loadGraph(ctx, tx, q.CompanyID, page.Items); err != nil {
+	if err := loadGraph(ctx, c, q.CompanyID, page.Items); err != nil {
 		return store.Page{}, err
 	}
 	return page, nil
@@ -533,12 +535,13 @@ func (s *Store) explain(ctx context.Context, query string, args []any) ([]string
 
 // GetIdentity returns one identity of the company with its nested records.
 func (s *Store) GetIdentity(ctx context.Context, companyID int64, family store.Family, id int64) (store.IdentityView, error) {
+	defer s.readStmts.fill(ctx) // after the rollback below
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return store.IdentityView{}, fmt.Errorf("sqlite: begin read: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	return getIdentity(ctx, tx, companyID, family, id)
+	return getIdentity(ctx, cachedTx{tx, s.readStmts}, companyID, family, id)
 }
 
 func getIdentity(ctx context.Context, q querier, companyID int64, family store.Family, id int64) (store.IdentityView, error) {
@@ -560,7 +563,9 @@ func getIdentity(ctx context.Context, q querier, companyID int64, family store.F
 // writes back the changed row, all in one write transaction.
 func (s *Store) UpdateIdentity(ctx context.Context, companyID int64, family store.Family, id int64, change store.Change, now time.Time) (store.IdentityView, error) {
 	var out store.IdentityView
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	defer s.writeStmts.fill(ctx) // after the commit
+	err := s.tx(ctx, func(sqlTx *sql.Tx) error {
+		tx := cachedTx{sqlTx, s.writeStmts}
 		var cur store.Identity
 		row := tx.QueryRowContext(ctx, "SELECT "+identityCols+" FROM identities i WHERE i.id = ? AND i.company_id = ? AND i.family = ?", id, companyID, familyCode(family))
 		if err := scanIdentity(row, &cur); err != nil {

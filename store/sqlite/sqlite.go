@@ -31,6 +31,8 @@ var migrations embed.FS
 type Store struct {
 	read  *sql.DB // many connections, read-only queries
 	write *sql.DB // one connection, every change
+	// Prepared statements of each pool.
+	readStmts, writeStmts *stmtCache
 }
 
 var (
@@ -87,6 +89,7 @@ func open(ctx context.Context, path string, openDB func(dsn string) (*sql.DB, er
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 	s.read = read
+	s.readStmts, s.writeStmts = newStmtCache(read), newStmtCache(write)
 	return s, nil
 }
 
@@ -177,6 +180,8 @@ func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
 
 // Close closes both pools.
 func (s *Store) Close() error {
+	s.readStmts.close()
+	s.writeStmts.close()
 	return errors.Join(s.read.Close(), s.write.Close())
 }
 
