@@ -190,8 +190,7 @@ func (r connectionRuns) sql(conns string, offset, limit int64) (string, []any, e
 // compareKeys orders keys as the sorts do: NULL first, then text with ASCII
 // letters folded to lower case (SQLite's NOCASE).
 func compareKeys(a, b *string) int {
-	switch {
-	case a == nil || b == nil:
+	if a == nil || b == nil {
 		return boolCompare(a != nil, b != nil)
 	}
 	return bytes.Compare(asciiLower(*a), asciiLower(*b))
