@@ -2,13 +2,11 @@ package server_test
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,10 +17,6 @@ import (
 	"github.com/identities-go/identities/store"
 	"github.com/identities-go/identities/store/sqlite"
 )
-
-// scaleSizes are the store sizes, in identities of each family, that the
-// scale benchmarks run at. make bench-scale sets 10000,100000,1000000.
-var scaleSizes = flag.String("scale", "10000", "comma-separated store sizes (identities of each family) for the scale benchmarks")
 
 // BenchmarkScaleHandler serves page 1 (50 items) of every sort, direction
 // and filter of both families through the real handler, with response
@@ -38,11 +32,7 @@ func BenchmarkScaleHandler(b *testing.B) {
 	var sizes []int
 	targets := map[server.ValidationMode]map[int]target{}
 	modes := []server.ValidationMode{server.ValidationOff, server.ValidationStrict}
-	for _, field := range strings.Split(*scaleSizes, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(field))
-		if err != nil || n < 1000 {
-			b.Fatalf("-scale: %q is not a size of at least 1000", field)
-		}
+	for _, n := range scaledb.Sizes(b) {
 		sizes = append(sizes, n)
 		st := scaledb.Open(b, n)
 		key := scaleKey(b, st)

@@ -5,15 +5,36 @@ package scaledb
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/identities-go/identities/seed"
 	"github.com/identities-go/identities/store/sqlite"
 )
+
+// sizes is the -scale flag of every test binary that benchmarks at scale;
+// make bench-scale sets 10000,100000,1000000.
+var sizes = flag.String("scale", "10000", "comma-separated store sizes (identities of each family) for the scale benchmarks")
+
+// Sizes returns the -scale sizes, in identities of each family.
+func Sizes(tb testing.TB) []int {
+	tb.Helper()
+	var out []int
+	for _, f := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1000 {
+			tb.Fatalf("-scale: %q is not a size of at least 1000", f)
+		}
+		out = append(out, n)
+	}
+	return out
+}
 
 // Options are the seed options of a store with n identities of each family.
 func Options(n int) seed.Options {

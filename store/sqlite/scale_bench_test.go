@@ -2,45 +2,22 @@ package sqlite_test
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/identities-go/identities/contract"
+	"github.com/identities-go/identities/internal/apitest"
 	"github.com/identities-go/identities/internal/scaledb"
 	"github.com/identities-go/identities/store"
 	"github.com/identities-go/identities/store/sqlite"
 )
 
-// scaleSizes are the store sizes, in identities of each family, that the
-// scale benchmarks run at. make bench-scale sets 10000,100000,1000000.
-var scaleSizes = flag.String("scale", "10000", "comma-separated store sizes (identities of each family) for the scale benchmarks")
-
-func sizes(b *testing.B) []int {
-	var out []int
-	for _, f := range strings.Split(*scaleSizes, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1000 {
-			b.Fatalf("-scale: %q is not a size of at least 1000", f)
-		}
-		out = append(out, n)
-	}
-	return out
-}
-
 // documentedSorts lists a family's sort values as the document has them.
 func documentedSorts(b *testing.B, f store.Family) []store.Sort {
-	v, err := contract.New("")
-	if err != nil {
-		b.Fatal(err)
-	}
-	doc := v.Document()
 	schema := map[store.Family]string{store.Infrastructure: "InfrastructureSort", store.VersionControl: "VersionControlSort"}[f]
 	var out []store.Sort
-	for _, v := range doc.Components.Schemas[schema].Value.Enum {
-		out = append(out, store.Sort(v.(string)))
+	for _, v := range apitest.Enum(b, schema) {
+		out = append(out, store.Sort(v))
 	}
 	return out
 }
@@ -74,7 +51,7 @@ func firstIdentity(b *testing.B, st store.Identities, f store.Family) store.Iden
 // stand next to each other in time.
 func BenchmarkScaleList(b *testing.B) {
 	stores := map[int]*sqlite.Store{}
-	for _, n := range sizes(b) {
+	for _, n := range scaledb.Sizes(b) {
 		stores[n] = scaledb.Open(b, n)
 	}
 	for _, f := range []store.Family{store.Infrastructure, store.VersionControl} {
@@ -106,7 +83,7 @@ func BenchmarkScaleList(b *testing.B) {
 			cases = append(cases, benchCase{store.SortUsername, false, extra})
 		}
 		for _, c := range cases {
-			for _, n := range sizes(b) {
+			for _, n := range scaledb.Sizes(b) {
 				st := stores[n]
 				q := c.shape.q(n, st)
 				q.CompanyID, q.Family, q.Limit, q.Sort, q.Descending = 1, f, 50, c.sort, c.desc
