@@ -366,9 +366,10 @@ type problems []string
 
 func (p *problems) add(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
 
-// kindOf describes a schema the way field.kind does, looking through a
-// nullable allOf wrapper of one schema (NullableUser). It also reports
-// whether null is allowed.
+// kindOf describes a schema the way field.kind does, looking through an
+// allOf wrapper of one schema. It also reports whether null is allowed, as
+// OpenAPI 3.0.3 reads nullable: only where every schema that applies allows
+// it (a wrapper with a type of its own must say nullable too).
 func kindOf(ref *openapi3.SchemaRef) (kind string, nullable bool, s *openapi3.Schema) {
 	if ref == nil || ref.Value == nil {
 		return "<missing>", false, nil
@@ -376,8 +377,9 @@ func kindOf(ref *openapi3.SchemaRef) (kind string, nullable bool, s *openapi3.Sc
 	s = ref.Value
 	nullable = s.Nullable
 	if len(s.AllOf) == 1 && len(s.Properties) == 0 && s.Items == nil {
+		wrapper := s
 		s = s.AllOf[0].Value
-		nullable = nullable || s.Nullable
+		nullable = s.Nullable && (wrapper.Type == nil || wrapper.Nullable)
 	}
 	if s.Type == nil || len(s.Type.Slice()) != 1 {
 		return "<no single type>", nullable, s
@@ -850,8 +852,14 @@ func TestSpecCheckerCatchesMutations(t *testing.T) {
 			schema(d, "InfrastructureIdentity").Properties["dbAccess"].Value.Nullable = false
 		}, ".dbAccess: nullable = false"},
 		{"designator not nullable", func(d *openapi3.T) {
-			schema(d, "InfrastructureIdentity").Properties["serviceAccountDesignator"] = d.Components.Schemas["User"]
+			schema(d, "InfrastructureIdentity").Properties["serviceAccountDesignator"] = openapi3.NewSchemaRef("", &openapi3.Schema{
+				Type: &openapi3.Types{openapi3.TypeObject}, AllOf: openapi3.SchemaRefs{d.Components.Schemas["User"]},
+			})
 		}, ".serviceAccountDesignator: nullable = false, want true"},
+		{"identity's connection nullable", func(d *openapi3.T) {
+			// Without a type of its own, the wrapper lets the nullable Connection's null through.
+			schema(d, "VersionControlIdentity").Properties["connection"].Value.Type = nil
+		}, ".connection: nullable = true, want false"},
 		{"identity field renamed", func(d *openapi3.T) {
 			s := schema(d, "VersionControlIdentity")
 			s.Properties["pushProdCodeAccess"] = s.Properties["pushProductionCodeAccess"]

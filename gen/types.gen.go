@@ -336,9 +336,9 @@ type BackgroundCheck struct {
 	Type      string    `json:"type"`
 	UpdatedAt time.Time `json:"updatedAt"`
 
-	// User A Drata user, or `null`.
-	User   *NullableUser `json:"user"`
-	UserId int64         `json:"userId"`
+	// User A person with a Drata account, or `null` where there is none.
+	User   *User `json:"user"`
+	UserId int64 `json:"userId"`
 }
 
 // ConnectRequest defines model for ConnectRequest.
@@ -349,7 +349,7 @@ type ConnectRequest struct {
 	UserId *int64 `json:"userId"`
 }
 
-// Connection A company's connection to an outside service, through which identities are found.
+// Connection A company's connection to an outside service, through which identities are found, or `null` where there is none.
 type Connection struct {
 	AccountId      *string    `json:"accountId"`
 	AliasUpdatedAt *time.Time `json:"aliasUpdatedAt"`
@@ -389,8 +389,8 @@ type Connection struct {
 	// State Example: ACTIVE
 	State string `json:"state"`
 
-	// User A Drata user, or `null`.
-	User               *NullableUser            `json:"user"`
+	// User A person with a Drata account, or `null` where there is none.
+	User               *User                    `json:"user"`
 	Workspaces         []map[string]interface{} `json:"workspaces"`
 	WriteAccessEnabled bool                     `json:"writeAccessEnabled"`
 }
@@ -475,7 +475,7 @@ type InfrastructureIdentity struct {
 	// ConnectedAt When the identity was last linked to a user.
 	ConnectedAt *time.Time `json:"connectedAt"`
 
-	// Connection A company's connection to an outside service, through which identities are found.
+	// Connection The connection the identity was found in; never `null`.
 	Connection Connection `json:"connection"`
 	CreatedAt  time.Time  `json:"createdAt"`
 
@@ -503,15 +503,15 @@ type InfrastructureIdentity struct {
 	// ServiceAccount When the identity was marked as a service account; `null` when it is not one.
 	ServiceAccount *time.Time `json:"serviceAccount"`
 
-	// ServiceAccountDesignator A Drata user, or `null`.
-	ServiceAccountDesignator *NullableUser `json:"serviceAccountDesignator"`
+	// ServiceAccountDesignator A person with a Drata account, or `null` where there is none.
+	ServiceAccountDesignator *User `json:"serviceAccountDesignator"`
 
 	// ServiceAccountReason Example: This user is used to deploy code
 	ServiceAccountReason *string   `json:"serviceAccountReason"`
 	UpdatedAt            time.Time `json:"updatedAt"`
 
-	// User A Drata user, or `null`.
-	User *NullableUser `json:"user"`
+	// User A person with a Drata account, or `null` where there is none.
+	User *User `json:"user"`
 
 	// Username Example: Username
 	Username string `json:"username"`
@@ -546,12 +546,6 @@ type InfrastructureToggleRequest struct {
 	ToggleField *InfrastructureToggleField `json:"toggleField,omitempty"`
 }
 
-// NullableConnection A connection, or `null`.
-type NullableConnection = Connection
-
-// NullableUser A Drata user, or `null`.
-type NullableUser = User
-
 // PageLimit The most items the page can hold.
 type PageLimit = int64
 
@@ -562,26 +556,26 @@ type PageNumber = int64
 type PersonIdentity struct {
 	ConnectedAt *time.Time `json:"connectedAt"`
 
-	// Connection A connection, or `null`.
-	Connection     *NullableConnection `json:"connection"`
-	DisconnectedAt *time.Time          `json:"disconnectedAt"`
-	FirstName      *string             `json:"firstName"`
-	HasIdp         bool                `json:"hasIdp"`
-	HasMfa         bool                `json:"hasMfa"`
-	Id             int64               `json:"id"`
-	IdentityId     string              `json:"identityId"`
-	IsContractor   bool                `json:"isContractor"`
-	JobTitle       *string             `json:"jobTitle"`
-	LastName       *string             `json:"lastName"`
-	ManagerId      *string             `json:"managerId"`
-	ManagerName    *string             `json:"managerName"`
-	SecondaryEmail *string             `json:"secondaryEmail"`
-	SeparatedAt    *time.Time          `json:"separatedAt"`
-	StartedAt      *time.Time          `json:"startedAt"`
+	// Connection A company's connection to an outside service, through which identities are found, or `null` where there is none.
+	Connection     *Connection `json:"connection"`
+	DisconnectedAt *time.Time  `json:"disconnectedAt"`
+	FirstName      *string     `json:"firstName"`
+	HasIdp         bool        `json:"hasIdp"`
+	HasMfa         bool        `json:"hasMfa"`
+	Id             int64       `json:"id"`
+	IdentityId     string      `json:"identityId"`
+	IsContractor   bool        `json:"isContractor"`
+	JobTitle       *string     `json:"jobTitle"`
+	LastName       *string     `json:"lastName"`
+	ManagerId      *string     `json:"managerId"`
+	ManagerName    *string     `json:"managerName"`
+	SecondaryEmail *string     `json:"secondaryEmail"`
+	SeparatedAt    *time.Time  `json:"separatedAt"`
+	StartedAt      *time.Time  `json:"startedAt"`
 
-	// User A Drata user, or `null`.
-	User     *NullableUser `json:"user"`
-	Username string        `json:"username"`
+	// User A person with a Drata account, or `null` where there is none.
+	User     *User  `json:"user"`
+	Username string `json:"username"`
 }
 
 // ServiceAccountRequest defines model for ServiceAccountRequest.
@@ -601,7 +595,7 @@ type SortDir string
 // Total How many items match, on all pages.
 type Total = int64
 
-// User A person with a Drata account.
+// User A person with a Drata account, or `null` where there is none.
 type User struct {
 	BackgroundChecks []BackgroundCheck `json:"backgroundChecks"`
 	CreatedAt        time.Time         `json:"createdAt"`
@@ -646,7 +640,7 @@ type VersionControlIdentity struct {
 	// ConnectedAt When the identity was last linked to a user.
 	ConnectedAt *time.Time `json:"connectedAt"`
 
-	// Connection A company's connection to an outside service, through which identities are found.
+	// Connection The connection the identity was found in; never `null`.
 	Connection Connection `json:"connection"`
 	CreatedAt  time.Time  `json:"createdAt"`
 
@@ -674,15 +668,15 @@ type VersionControlIdentity struct {
 	// ServiceAccount When the identity was marked as a service account; `null` when it is not one.
 	ServiceAccount *time.Time `json:"serviceAccount"`
 
-	// ServiceAccountDesignator A Drata user, or `null`.
-	ServiceAccountDesignator *NullableUser `json:"serviceAccountDesignator"`
+	// ServiceAccountDesignator A person with a Drata account, or `null` where there is none.
+	ServiceAccountDesignator *User `json:"serviceAccountDesignator"`
 
 	// ServiceAccountReason Example: This user is used to deploy code
 	ServiceAccountReason *string   `json:"serviceAccountReason"`
 	UpdatedAt            time.Time `json:"updatedAt"`
 
-	// User A Drata user, or `null`.
-	User *NullableUser `json:"user"`
+	// User A person with a Drata account, or `null` where there is none.
+	User *User `json:"user"`
 
 	// Username Example: Username
 	Username string `json:"username"`

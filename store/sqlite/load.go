@@ -78,7 +78,7 @@ func (s *Store) Load(ctx context.Context, parts iter.Seq2[*store.Dataset, error]
 // it. bulkSearchBuffer is the search index's buffer of pending entries, in
 // bytes, while a bulk load fills it; searchBuffer is SQLite's default.
 const (
-	bulkCache        = 256 << 10
+	bulkCache        = 192 << 10
 	bulkSearchBuffer = 32 << 20
 	searchBuffer     = 1 << 20
 )
