@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,12 +11,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 
-	"github.com/identities-go/identities/contract"
 	"github.com/identities-go/identities/gen"
 )
 
@@ -39,8 +36,8 @@ type Client struct {
 	userAgent string
 	timeout   time.Duration
 	retry     RetryPolicy
-	limiter   *rate.Limiter // nil: no client-side limit
-	validator *contract.Validator
+	limiter   *rate.Limiter   // nil: no client-side limit
+	checker   ResponseChecker // nil: no response checking
 	logger    *slog.Logger
 }
 
@@ -68,12 +65,14 @@ func New(opts ...Option) (*Client, error) {
 	if cfg.perMinute > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(float64(cfg.perMinute)/60), max(1, cfg.perMinute/10))
 	}
-	if cfg.checking {
-		v, err := validatorFor(cfg.baseURL)
+	if cfg.newChecker != nil {
+		// A copy: the checker must not change the client's URL.
+		u := *cfg.baseURL
+		ch, err := cfg.newChecker(&u)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("client: response checking: %w", err)
 		}
-		c.validator = v
+		c.checker = ch
 	}
 	hc := cfg.httpClient
 	if hc == nil {
@@ -88,29 +87,6 @@ func New(opts ...Option) (*Client, error) {
 	c.Infrastructure = newInfrastructureService(c)
 	c.VersionControl = newVersionControlService(c)
 	return c, nil
-}
-
-// basePathOf is the path under which the API is served at u, as the contract
-// validator spells it ("" for the root).
-func basePathOf(u *url.URL) string {
-	return strings.TrimSuffix("/"+strings.Trim(u.Path, "/"), "/")
-}
-
-// validators holds a func loading the contract validator of each base path
-// once: loading the document is the costly part of a checking client, and a
-// validator never changes and is safe for concurrent use, so the clients of a
-// process share one per base path.
-var validators sync.Map // base path → func() (*contract.Validator, error)
-
-// validatorFor returns the shared validator of the base URL's path.
-func validatorFor(base *url.URL) (*contract.Validator, error) {
-	bp := basePathOf(base)
-	load, _ := validators.LoadOrStore(bp, sync.OnceValues(func() (*contract.Validator, error) { return contract.New(bp) }))
-	v, err := load.(func() (*contract.Validator, error))()
-	if err != nil {
-		return nil, fmt.Errorf("client: response checking: %w", err)
-	}
-	return v, nil
 }
 
 // BaseURL is the URL under which the client reaches the API.
@@ -354,26 +330,20 @@ func (c *Client) retryWait(ctx context.Context, n int, res *attempt, err error) 
 // check validates the final response against the contract when response
 // checking is on.
 func (c *Client) check(ctx context.Context, op string, res *attempt) error {
-	if c.validator == nil {
+	if c.checker == nil {
 		return nil
 	}
-	route, err := c.validator.FindRoute(res.req)
+	status := res.resp.StatusCode
+	violations, err := c.checker.CheckResponse(ctx, res.req, status, res.resp.Header, res.body)
 	if err != nil {
 		return fmt.Errorf("client: %s: response checking: %w", op, err)
 	}
-	status := res.resp.StatusCode
-	err = c.validator.ValidateResponse(ctx, res.req, route, status, res.resp.Header, res.body)
-	if err == nil {
+	if len(violations) == 0 {
 		return nil
 	}
-	var re *contract.ResponseError
-	if !errors.As(err, &re) {
-		return fmt.Errorf("client: %s: response checking: %w", op, err)
-	}
-	ve := &ResponseViolationError{Operation: route.OperationID(), StatusCode: status, Err: re}
-	for _, v := range re.Violations {
-		v.Reason = c.token.scrub(v.Reason)
-		ve.Paths = append(ve.Paths, v.Path)
+	ve := &ResponseViolationError{Operation: op, StatusCode: status, Violations: violations}
+	for i := range ve.Violations {
+		ve.Violations[i].Reason = c.token.scrub(ve.Violations[i].Reason)
 	}
 	if status < 200 || status > 299 {
 		ve.apiErr = newAPIError(op, res.resp, res.body, time.Now(), c.token.scrub)

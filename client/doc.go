@@ -7,7 +7,7 @@
 // and uses the generated types for all data. It adds authentication,
 // client-side rate limiting, retries with capped exponential backoff and full
 // jitter, typed errors, lazy iteration over every page and, on request,
-// checking of every response against the contract.
+// checking of every response against the contract (package client/checking).
 //
 // # Usage
 //
@@ -69,7 +69,7 @@
 // Older renderings of the API send timestamps as "2020-07-06 12:00:00.000000"
 // instead of RFC 3339. The client reads both in the date-time fields (the older
 // form as UTC; a username or reason that merely looks like one is left alone)
-// and always writes RFC 3339. With WithResponseChecking(true) the older form
+// and always writes RFC 3339. With checking.WithResponseChecking() the older form
 // is still reported as a *ResponseViolationError, because the contract says
 // date-time: checking tells you what a server sends, decoding tolerates what
 // it may send.

@@ -10,7 +10,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/identities-go/identities/contract"
 	"github.com/identities-go/identities/gen"
 )
 
@@ -154,21 +153,26 @@ func snippet(body []byte) string {
 	return strings.Join(strings.Fields(string(body)), " ")
 }
 
+// Violation is one way a response departs from the contract.
+type Violation struct {
+	// Path is a JSON pointer into the body; "" stands for the response as a
+	// whole (status, headers, content type).
+	Path string
+	// Reason says what is wrong.
+	Reason string
+}
+
 // ResponseViolationError is a response that does not conform to the
-// contract, found by response checking (WithResponseChecking). It wraps the
-// validator's *contract.ResponseError, so errors.As reaches both it and each
-// *contract.Violation. When the status is not 2xx it also wraps the
-// *APIError of the response, so errors.Is(err, ErrNotFound) still holds.
+// contract, found by response checking (WithResponseChecker). When the
+// status is not 2xx it also wraps the *APIError of the response, so
+// errors.Is(err, ErrNotFound) still holds.
 type ResponseViolationError struct {
-	// Operation is the operationId the request resolved to.
+	// Operation is the operationId of the request.
 	Operation string
 	// StatusCode is the response's HTTP status.
 	StatusCode int
-	// Paths holds a JSON pointer into the body for each violation, in order;
-	// "" stands for the response as a whole (status, headers, content type).
-	Paths []string
-	// Err holds every violation found.
-	Err *contract.ResponseError
+	// Violations holds every violation found, in order.
+	Violations []Violation
 
 	apiErr *APIError
 }
@@ -177,7 +181,7 @@ type ResponseViolationError struct {
 func (e *ResponseViolationError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "client: %s: %d response does not conform to the contract", e.Operation, e.StatusCode)
-	for i, v := range e.Err.Violations {
+	for i, v := range e.Violations {
 		sep := "; "
 		if i == 0 {
 			sep = ": "
@@ -191,13 +195,12 @@ func (e *ResponseViolationError) Error() string {
 	return b.String()
 }
 
-// Unwrap exposes the *contract.ResponseError and, for a non-2xx status, the
-// *APIError.
-func (e *ResponseViolationError) Unwrap() []error {
-	if e.apiErr != nil {
-		return []error{e.Err, e.apiErr}
+// Unwrap exposes, for a non-2xx status, the *APIError.
+func (e *ResponseViolationError) Unwrap() error {
+	if e.apiErr == nil {
+		return nil
 	}
-	return []error{e.Err}
+	return e.apiErr
 }
 
 // redactor removes a token from texts that may echo it.

@@ -43,7 +43,7 @@ func TestErrorStatuses(t *testing.T) {
 	} {
 		t.Run(http.StatusText(tc.status), func(t *testing.T) {
 			t.Parallel()
-			c, mux := setup(t, WithResponseChecking(true), WithRetry(RetryPolicy{}))
+			c, mux := setup(t, checking(true), WithRetry(RetryPolicy{}))
 			mux.HandleFunc("PUT /user-identities/infrastructure/{id}/connect", func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("X-Request-Id", "req-123")
 				if tc.status == http.StatusUnauthorized {
@@ -178,22 +178,22 @@ func TestTokenNeverInErrorsOrLogs(t *testing.T) {
 			writeJSON(t, w, http.StatusServiceUnavailable, gen.Error{StatusCode: 503, Code: gen.ErrorCodeSERVICEUNAVAILABLE, Message: echo(r), RequestId: "r"})
 		},
 	} {
-		for _, checking := range []bool{false, true} {
-			if name == "violation" && !checking {
+		for _, check := range []bool{false, true} {
+			if name == "violation" && !check {
 				continue // only checking turns it into an error
 			}
-			t.Run(fmt.Sprintf("%s/checking=%v", name, checking), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/checking=%v", name, check), func(t *testing.T) {
 				t.Parallel()
-				testTokenHidden(t, handler, checking)
+				testTokenHidden(t, handler, check)
 			})
 		}
 	}
 }
 
-func testTokenHidden(t *testing.T, handler http.HandlerFunc, checking bool) {
+func testTokenHidden(t *testing.T, handler http.HandlerFunc, check bool) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c, mux := setup(t, WithLogger(logger), WithResponseChecking(checking))
+	c, mux := setup(t, WithLogger(logger), checking(check))
 	mux.HandleFunc("/", handler)
 	_, _, err := c.Infrastructure.List(context.Background(), nil)
 	require.Error(t, err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/identities-go/identities/client"
+	"github.com/identities-go/identities/client/checking"
 	"github.com/identities-go/identities/gen"
 )
 
@@ -78,7 +79,7 @@ func ExampleNew() {
 		client.WithToken("my-api-key"),
 		client.WithTimeout(10*time.Second),
 		client.WithRetry(client.RetryPolicy{MaxRetries: 2}),
-		client.WithResponseChecking(true), // validate every response against the contract
+		checking.WithResponseChecking(), // validate every response against the contract
 	)
 	if err != nil {
 		log.Fatal(err)

@@ -109,7 +109,7 @@ func TestFixturesConform(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			v := validator(t)
+			v := validator()
 			req := httptest.NewRequest(tc.method, "http://example.test"+basePath+tc.path, nil)
 			route, err := v.FindRoute(req)
 			require.NoError(t, err)

@@ -1,11 +1,13 @@
 package client
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,13 +32,33 @@ const (
 // fastRetry keeps retry tests quick: waits of a few milliseconds at most.
 var fastRetry = RetryPolicy{MaxRetries: 3, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}
 
-// validator is the contract validator of basePath, the one a checking client
-// of the test server shares.
-func validator(t *testing.T) *contract.Validator {
-	t.Helper()
-	v, err := validatorFor(&url.URL{Path: basePath})
-	require.NoError(t, err)
+// validator is the contract validator of basePath.
+var validator = sync.OnceValue(func() *contract.Validator {
+	v, err := contract.New(basePath)
+	if err != nil {
+		panic(err)
+	}
 	return v
+})
+
+// checking turns response checking on or off with the contract validator,
+// as client/checking does (which this package's tests cannot import).
+func checking(on bool) Option {
+	if !on {
+		return WithResponseChecker(nil)
+	}
+	return WithResponseChecker(func(*url.URL) (ResponseChecker, error) { return contractChecker{}, nil })
+}
+
+type contractChecker struct{}
+
+func (contractChecker) CheckResponse(ctx context.Context, req *http.Request, status int, header http.Header, body []byte) ([]Violation, error) {
+	found, err := validator().CheckResponse(ctx, req, status, header, body)
+	out := make([]Violation, len(found))
+	for i, v := range found {
+		out[i] = Violation{Path: v.Path, Reason: v.Reason}
+	}
+	return out, err
 }
 
 // setup starts a test server with the API under basePath and returns a client

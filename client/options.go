@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,7 +43,7 @@ type config struct {
 	userAgent  string
 	retry      RetryPolicy
 	perMinute  int
-	checking   bool
+	newChecker func(baseURL *url.URL) (ResponseChecker, error)
 	logger     *slog.Logger
 }
 
@@ -176,14 +177,25 @@ func WithRateLimit(perMinute int) Option {
 	}
 }
 
-// WithResponseChecking turns checking of every response against the contract
-// on or off (off by default). When on, a response that does not conform is
-// returned as a *ResponseViolationError before it is decoded. The contract is
-// the document the client was built from, served under the base URL's path;
-// it is loaded once per base path and shared by every client of the process.
-func WithResponseChecking(on bool) Option {
+// ResponseChecker checks the final response to a request against the API's
+// contract before the client decodes it. Package client/checking has the
+// module's; it lives apart so that programs that never check responses do
+// not link the validator.
+type ResponseChecker interface {
+	// CheckResponse returns every way the response departs from the
+	// contract (none when it conforms), or an error when it cannot check
+	// (a request that matches no operation, say).
+	CheckResponse(ctx context.Context, req *http.Request, status int, header http.Header, body []byte) ([]Violation, error)
+}
+
+// WithResponseChecker checks every final response with the checker that
+// newChecker makes for the client's base URL (once, in New); nil turns
+// checking off, the default. A response that does not conform is returned
+// as a *ResponseViolationError before it is decoded.
+// checking.WithResponseChecking is the usual way to call it.
+func WithResponseChecker(newChecker func(baseURL *url.URL) (ResponseChecker, error)) Option {
 	return func(c *config) error {
-		c.checking = on
+		c.newChecker = newChecker
 		return nil
 	}
 }

@@ -2,17 +2,17 @@ package client
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/identities-go/identities/contract"
 )
 
 func TestOptionsRejectBadInput(t *testing.T) {
@@ -55,7 +55,7 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, DefaultTimeout, c.timeout)
 	assert.Equal(t, DefaultRetryPolicy(), c.retry)
 	assert.Equal(t, DefaultUserAgent, c.userAgent)
-	assert.Nil(t, c.validator, "response checking is off by default")
+	assert.Nil(t, c.checker, "response checking is off by default")
 	assert.Empty(t, c.token)
 	require.NotNil(t, c.limiter)
 	assert.InDelta(t, DefaultRateLimit, float64(c.limiter.Limit())*60, 0.001, "requests a minute")
@@ -82,27 +82,29 @@ func TestRetryPolicyDefaults(t *testing.T) {
 	}
 }
 
-// TestResponseCheckingSharesOneValidator: WithResponseChecking(true) checks
-// against a validator of the base URL's path, loaded once for all the
-// clients of that path.
-func TestResponseCheckingSharesOneValidator(t *testing.T) {
+// TestResponseCheckerOption: New builds the checker once, from the base URL
+// (a copy it may not change), fails when the checker cannot be built, and
+// the last WithResponseChecker wins.
+func TestResponseCheckerOption(t *testing.T) {
 	t.Parallel()
-	newValidator := func(baseURL string) *contract.Validator {
-		c, err := New(WithBaseURL(baseURL), WithResponseChecking(true))
-		require.NoError(t, err)
-		require.NotNil(t, c.validator)
-		return c.validator
+	var got []string
+	newChecker := func(u *url.URL) (ResponseChecker, error) {
+		got = append(got, u.String())
+		u.Path = "/changed"
+		return contractChecker{}, nil
 	}
-	a := newValidator("https://example.com" + basePath)
-	assert.Same(t, a, newValidator("https://other.example"+basePath+"/"))
-	assert.Same(t, validator(t), a, "the tests' validator")
-	other := newValidator("https://example.com/public") // as ExampleNew's
-	assert.NotSame(t, a, other)
-	assert.Equal(t, "/public", other.BasePath())
-
-	c, err := New(WithResponseChecking(true), WithResponseChecking(false))
+	c, err := New(WithBaseURL("https://example.com"+basePath+"/"), WithResponseChecker(newChecker))
 	require.NoError(t, err)
-	assert.Nil(t, c.validator, "the last option wins")
+	assert.Equal(t, []string{"https://example.com" + basePath}, got)
+	assert.NotNil(t, c.checker)
+	assert.Equal(t, "https://example.com"+basePath, c.BaseURL(), "the checker cannot change the client's URL")
+
+	_, err = New(WithResponseChecker(func(*url.URL) (ResponseChecker, error) { return nil, errors.New("no document") }))
+	require.ErrorContains(t, err, "response checking: no document")
+
+	c, err = New(WithResponseChecker(newChecker), WithResponseChecker(nil))
+	require.NoError(t, err)
+	assert.Nil(t, c.checker, "the last option wins")
 }
 
 // TestOptionsApply: the HTTP client, user agent and base URL (with a trailing

@@ -180,7 +180,7 @@ func TestRequests(t *testing.T) {
 		t.Run(name+"/"+tc.label, func(t *testing.T) {
 			t.Parallel()
 			wantOp := operationOf(name)
-			c, mux := setup(t, WithResponseChecking(true))
+			c, mux := setup(t, checking(true))
 			srv := &counted{serve: func(_ int, w http.ResponseWriter, r *http.Request) {
 				testMethod(t, r, tc.httpMethod)
 				assert.Equal(t, tc.path, r.URL.Path, "path")
@@ -216,7 +216,7 @@ func checkOperation(t *testing.T, r *http.Request, want string) {
 	full := r.Clone(r.Context())
 	full.URL.Path = basePath + r.URL.Path
 	full.Body = r.Body
-	v := validator(t)
+	v := validator()
 	route, err := v.FindRoute(full)
 	if !assert.NoError(t, err, "request matches no operation") {
 		return

@@ -28,6 +28,7 @@ import (
 	"testing"
 
 	"github.com/identities-go/identities/client"
+	"github.com/identities-go/identities/client/checking"
 	"github.com/identities-go/identities/internal/testserver"
 	"github.com/identities-go/identities/seed"
 	"github.com/identities-go/identities/store"
@@ -138,7 +139,7 @@ func (e *Env) NewClient(tb testing.TB, opts ...client.Option) *client.Client {
 	all := append([]client.Option{
 		client.WithBaseURL(e.URL),
 		client.WithToken(e.Token),
-		client.WithResponseChecking(true),
+		checking.WithResponseChecking(),
 		client.WithRateLimit(0),
 	}, e.clientOpts...)
 	c, err := client.New(append(all, opts...)...)

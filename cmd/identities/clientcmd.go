@@ -19,6 +19,7 @@ import (
 
 	"github.com/identities-go/identities/api"
 	"github.com/identities-go/identities/client"
+	"github.com/identities-go/identities/client/checking"
 	"github.com/identities-go/identities/gen"
 )
 
@@ -369,14 +370,17 @@ func (a *apiFlags) client() (*client.Client, error) {
 	if a.retries < 0 {
 		return nil, usagef("--retries must not be negative")
 	}
-	c, err := client.New(
+	opts := []client.Option{
 		client.WithBaseURL(a.baseURL),
 		client.WithToken(token),
 		client.WithTimeout(a.timeout),
 		client.WithRetry(client.RetryPolicy{MaxRetries: a.retries}),
-		client.WithResponseChecking(a.check),
-		client.WithUserAgent(client.DefaultUserAgent+" identities-cli"),
-	)
+		client.WithUserAgent(client.DefaultUserAgent + " identities-cli"),
+	}
+	if a.check {
+		opts = append(opts, checking.WithResponseChecking())
+	}
+	c, err := client.New(opts...)
 	if err != nil {
 		return nil, usageError{err}
 	}

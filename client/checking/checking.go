@@ -1,0 +1,61 @@
+// Package checking turns on a client's checking of every response against
+// the API's contract, the OpenAPI document built into the module:
+//
+//	c, err := client.New(client.WithToken(token), checking.WithResponseChecking())
+//
+// It lives apart from package client so that programs that never check
+// responses do not link the validator and the document.
+package checking
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/identities-go/identities/client"
+	"github.com/identities-go/identities/contract"
+)
+
+// WithResponseChecking is the client option that checks every final
+// response against the contract served under the client's base URL path.
+// The contract is loaded once per base path and shared by every client of
+// the process.
+func WithResponseChecking() client.Option {
+	return client.WithResponseChecker(func(baseURL *url.URL) (client.ResponseChecker, error) {
+		v, err := validator(baseURL)
+		if err != nil {
+			return nil, err
+		}
+		return checker{v}, nil
+	})
+}
+
+// validators holds a func loading the contract validator of each base path
+// once: loading the document is the costly part of a checking client, and a
+// validator never changes and is safe for concurrent use.
+var validators sync.Map // base path → func() (*contract.Validator, error)
+
+// validator returns the shared contract validator of the base URL's path.
+func validator(baseURL *url.URL) (*contract.Validator, error) {
+	bp := strings.TrimSuffix("/"+strings.Trim(baseURL.Path, "/"), "/")
+	load, _ := validators.LoadOrStore(bp, sync.OnceValues(func() (*contract.Validator, error) { return contract.New(bp) }))
+	return load.(func() (*contract.Validator, error))()
+}
+
+// checker is a client.ResponseChecker over a contract validator.
+type checker struct{ v *contract.Validator }
+
+// CheckResponse checks the response to req with the validator.
+func (c checker) CheckResponse(ctx context.Context, req *http.Request, status int, header http.Header, body []byte) ([]client.Violation, error) {
+	found, err := c.v.CheckResponse(ctx, req, status, header, body)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]client.Violation, len(found))
+	for i, v := range found {
+		out[i] = client.Violation{Path: v.Path, Reason: v.Reason}
+	}
+	return out, nil
+}
