@@ -128,17 +128,17 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
-// rateLimit answers 429 once the client's bucket is empty. Buckets refill by
-// the server's clock, Config.Now.
+// rateLimit answers 429 once the client's budget is spent. A Local budget
+// refills by the server's clock, Config.Now; a shared one by Redis's.
 func (s *Server) rateLimit(next http.Handler) http.Handler {
 	if s.limiter == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		addr, _ := r.Context().Value(keyAddr).(netip.Addr)
-		v := s.limiter.take(addr, s.cfg.Now())
-		v.headers(w.Header(), s.limiter.perMinute)
-		if !v.allowed {
+		v := s.limiter.Take(r.Context(), clientKey(addr), s.cfg.Now())
+		rateLimitHeaders(w.Header(), v)
+		if !v.Allowed {
 			writeError(w, r, errRateLimited)
 			return
 		}

@@ -1,6 +1,9 @@
 package server
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/identities-go/identities/ratelimit"
 )
 
 func TestClientKeyGroupsAddresses(t *testing.T) {
@@ -28,27 +33,6 @@ func TestClientKeyGroupsAddresses(t *testing.T) {
 		if clientKey(netip.MustParseAddr(p[0])) == clientKey(netip.MustParseAddr(p[1])) {
 			t.Errorf("%s and %s share a bucket", p[0], p[1])
 		}
-	}
-}
-
-func TestLimiterEmptiesAndRefills(t *testing.T) {
-	l := newLimiter(60) // one a second
-	now := time.Unix(1000, 0)
-	a := netip.MustParseAddr("192.0.2.1")
-	for i := range 60 {
-		if v := l.take(a, now); !v.allowed {
-			t.Fatalf("request %d refused", i)
-		}
-	}
-	v := l.take(a, now)
-	if v.allowed || v.remaining != 0 || v.retryAfter <= 0 || v.retryAfter > time.Second {
-		t.Fatalf("61st request: %+v", v)
-	}
-	if v := l.take(netip.MustParseAddr("192.0.2.2"), now); !v.allowed {
-		t.Fatal("another client was limited")
-	}
-	if v := l.take(a, now.Add(time.Second)); !v.allowed {
-		t.Fatal("a second later one request should be allowed again")
 	}
 }
 
@@ -105,4 +89,32 @@ func TestRateLimitFollowsConfigNow(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, rec.Code, "30 s later by Config.Now, though no time passed")
 	assert.Equal(t, "0", rec.Header().Get("X-RateLimit-Remaining"))
 	assert.Equal(t, "60", rec.Header().Get("X-RateLimit-Reset"))
+}
+
+// pingLimiter admits everything and answers Ping with err.
+type pingLimiter struct{ err error }
+
+func (pingLimiter) Take(context.Context, string, time.Time) ratelimit.Verdict {
+	return ratelimit.Verdict{Allowed: true, Limit: 1, Remaining: 1}
+}
+
+func (p pingLimiter) Ping(context.Context) error { return p.err }
+
+// TestReadyzReportsTheSharedLimiter: a shared limiter that does not answer
+// is reported, and leaves the server ready (it limits in process then).
+func TestReadyzReportsTheSharedLimiter(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{{nil, "ok"}, {errors.New("down"), "unavailable: limiting in this process"}} {
+		s, err := New(Config{Store: &spyStore{}, RateLimiter: pingLimiter{tc.err}, Logger: slog.New(slog.DiscardHandler)})
+		require.NoError(t, err)
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		require.Equal(t, http.StatusOK, rec.Code)
+		var body map[string]string
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
+		assert.Equal(t, map[string]string{"status": "ready", "database": "ok", "rateLimiter": tc.want}, body)
+	}
 }

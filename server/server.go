@@ -5,6 +5,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/identities-go/identities/api"
 	"github.com/identities-go/identities/contract"
 	"github.com/identities-go/identities/gen"
+	"github.com/identities-go/identities/ratelimit"
 	"github.com/identities-go/identities/store"
 )
 
@@ -46,8 +48,13 @@ type Config struct {
 	BasePath string
 	// ResponseValidation defaults to ValidationStrict.
 	ResponseValidation ValidationMode
-	// RateLimit is requests per minute per client address; 0 disables it.
+	// RateLimit is requests per minute per client address, metered in this
+	// process; 0 disables it.
 	RateLimit int
+	// RateLimiter, when set, holds the budgets instead (RateLimit is then
+	// ignored): ratelimit.Shared shares them between replicas. When it can
+	// ping, /readyz reports it.
+	RateLimiter ratelimit.Limiter
 	// TrustedProxies are peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	// MaxBodyBytes caps request bodies; default DefaultMaxBodyBytes.
@@ -63,7 +70,7 @@ type Server struct {
 	cfg       Config
 	log       *slog.Logger
 	validator *contract.Validator
-	limiter   *limiter
+	limiter   ratelimit.Limiter // nil: no limit
 	// ops serves each of the document's operations, by operationId.
 	ops  map[string]*operation
 	root http.Handler
@@ -127,8 +134,11 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, validator: v}
-	if cfg.RateLimit > 0 {
-		s.limiter = newLimiter(cfg.RateLimit)
+	switch {
+	case cfg.RateLimiter != nil:
+		s.limiter = cfg.RateLimiter
+	case cfg.RateLimit > 0:
+		s.limiter = ratelimit.NewLocal(cfg.RateLimit)
 	}
 
 	strict := gen.NewStrictHandlerWithOptions(&handlers{store: cfg.Store, now: s.now}, nil, gen.StrictHTTPServerOptions{
@@ -208,13 +218,23 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// readyz answers 200 when the store answers, and 503 when it does not. It
+// reports a shared rate limiter too, but one that does not answer leaves
+// the server ready: each replica then limits its clients on its own.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.cfg.Store.Ping(r.Context()); err != nil {
 		logger(r.Context()).Warn("not ready", "err", err)
 		writeError(w, r, errNotReady)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	body := map[string]string{"status": "ready", "database": "ok"}
+	if p, ok := s.limiter.(interface{ Ping(context.Context) error }); ok {
+		body["rateLimiter"] = "ok"
+		if err := p.Ping(r.Context()); err != nil {
+			body["rateLimiter"] = "unavailable: limiting in this process"
+		}
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 func serveSpec(w http.ResponseWriter, r *http.Request) {

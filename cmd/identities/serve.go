@@ -12,7 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/identities-go/identities/apikey"
+	"github.com/identities-go/identities/ratelimit"
 	"github.com/identities-go/identities/seed"
 	"github.com/identities-go/identities/server"
 	"github.com/identities-go/identities/store"
@@ -38,6 +41,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	newKey := fs.Bool("new-key", false, "with --demo: issue a new demo key even when the database holds a usable one")
 	mode := fs.String("validate-responses", "strict", "response validation: strict, log or off")
 	rateLimit := fs.Int("rate-limit", 500, "requests per minute per client address (0 disables)")
+	rateLimitRedis := fs.String("rate-limit-redis", "", "redis:// URL of a Redis that holds the rate-limit budgets, shared by every replica (default: each process keeps its own)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	shutdownGrace := fs.Duration("shutdown-timeout", 15*time.Second, "how long in-flight requests may finish on SIGTERM")
 	var proxies listFlag
@@ -66,6 +70,27 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log := slog.New(handler)
 
+	var limiter ratelimit.Limiter
+	if *rateLimitRedis != "" {
+		if *rateLimit <= 0 {
+			return usagef("--rate-limit-redis needs a positive --rate-limit")
+		}
+		o, err := redis.ParseURL(*rateLimitRedis)
+		if err != nil {
+			return usagef("--rate-limit-redis: %v", err)
+		}
+		// The client's own complaints (a failed dial, say) go to the log,
+		// at debug: the limiter reports what matters once.
+		redis.SetLogger(redisLog{log})
+		rdb := redis.NewClient(o)
+		defer rdb.Close()
+		shared := ratelimit.NewShared(rdb, *rateLimit, ratelimit.SharedOptions{Logger: log})
+		if err := shared.Ping(ctx); err != nil {
+			log.Warn("rate limit: Redis does not answer yet; limiting in this process until it does", "err", err)
+		}
+		limiter = shared
+	}
+
 	now := time.Now // the one clock of the server and of the demo key
 	st, err := sqlite.Open(ctx, *dbPath)
 	if err != nil {
@@ -80,7 +105,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	srv, err := server.New(server.Config{
 		Store: st, BasePath: *basePath, ResponseValidation: server.ValidationMode(*mode),
-		RateLimit: *rateLimit, TrustedProxies: trusted, Logger: log, Now: now,
+		RateLimit: *rateLimit, RateLimiter: limiter, TrustedProxies: trusted, Logger: log, Now: now,
 	})
 	if err != nil {
 		return usageError{err}
@@ -102,7 +127,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "base_path", *basePath, "db", *dbPath, "validate_responses", *mode, "rate_limit", *rateLimit)
+	log.Info("serving", "addr", ln.Addr().String(), "base_path", *basePath, "db", *dbPath, "validate_responses", *mode, "rate_limit", *rateLimit, "rate_limit_shared", *rateLimitRedis != "")
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -191,4 +216,11 @@ func usableKey(keys []store.APIKey, now time.Time) *store.APIKey {
 
 func tryLine(base string) string {
 	return fmt.Sprintf("Try:\n\n  curl -s -H \"Authorization: Bearer $DRATA_API_TOKEN\" '%s/user-identities/infrastructure?limit=2'\n\n", base)
+}
+
+// redisLog passes the Redis client's messages to the log at debug level.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }
