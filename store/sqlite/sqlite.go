@@ -16,10 +16,12 @@ import (
 	"net/url"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/database"
 
 	"github.com/identities-go/identities/store"
 )
@@ -70,7 +72,14 @@ func open(ctx context.Context, path string, openDB func(dsn string) (*sql.DB, er
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
 	s := &Store{write: write}
-	if err := s.migrate(ctx, -1); err != nil {
+	unlock, err := lockMigrations(path)
+	if err != nil {
+		_ = write.Close()
+		return nil, err
+	}
+	err = s.migrate(ctx)
+	unlock()
+	if err != nil {
 		_ = write.Close()
 		return nil, err
 	}
@@ -103,42 +112,59 @@ const (
 // uriPath escapes what SQLite's URI filenames give a meaning to.
 var uriPath = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 
-// migrate applies the embedded migrations newer than PRAGMA user_version,
-// up to version to (all of them when to is negative).
-func (s *Store) migrate(ctx context.Context, to int) error {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+// versionTable is goose's record of the applied migrations.
+const versionTable = "identities_schema_version"
+
+// migrate applies the pending embedded migrations through goose. A database that a migrator before
+// goose kept (in PRAGMA user_version) is adopted first: goose's record
+// starts with the versions it holds.
+func (s *Store) migrate(ctx context.Context) error {
+	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
-		return fmt.Errorf("sqlite: list migrations: %w", err)
+		return fmt.Errorf("sqlite: migrations: %w", err)
 	}
-	slices.Sort(names)
-	var version int
-	if err := s.write.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("sqlite: read schema version: %w", err)
+	if err := s.adoptUserVersion(ctx); err != nil {
+		return err
 	}
-	for i, name := range names {
-		n := i + 1
-		if prefix, _, _ := strings.Cut(strings.TrimPrefix(name, "migrations/"), "_"); prefix != fmt.Sprintf("%04d", n) {
-			return fmt.Errorf("sqlite: migration %s is out of sequence", name)
-		}
-		if n <= version || (to >= 0 && n > to) {
-			continue
-		}
-		body, err := migrations.ReadFile(name)
-		if err != nil {
-			return fmt.Errorf("sqlite: read %s: %w", name, err)
-		}
-		err = s.tx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, "PRAGMA user_version = "+strconv.Itoa(n))
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("sqlite: apply %s: %w", name, err)
-		}
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.write, sub,
+		goose.WithTableName(versionTable), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
 	return nil
+}
+
+// adoptUserVersion records in goose's table the migrations that PRAGMA
+// user_version says were applied, when goose has kept no record yet.
+func (s *Store) adoptUserVersion(ctx context.Context) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var version, tables int64
+		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+			return fmt.Errorf("sqlite: read schema version: %w", err)
+		}
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?", versionTable).Scan(&tables); err != nil {
+			return fmt.Errorf("sqlite: read schema version: %w", err)
+		}
+		if version == 0 || tables > 0 {
+			return nil
+		}
+		st, err := database.NewStore(database.DialectSQLite3, versionTable)
+		if err != nil {
+			return fmt.Errorf("sqlite: migrations: %w", err)
+		}
+		if err := st.CreateVersionTable(ctx, tx); err != nil {
+			return fmt.Errorf("sqlite: adopt schema version %d: %w", version, err)
+		}
+		for v := range version + 1 { // goose's record starts at version 0
+			if err := st.Insert(ctx, tx, database.InsertRequest{Version: v}); err != nil {
+				return fmt.Errorf("sqlite: adopt schema version %d: %w", version, err)
+			}
+		}
+		return nil
+	})
 }
 
 // tx runs fn in one write transaction, committing when it returns nil.

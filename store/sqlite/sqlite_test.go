@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -147,12 +148,8 @@ func TestMigrationsApplyOnce(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("migrations: %v, %v", files, err)
 	}
-	var version int
-	if err := s.read.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		t.Fatal(err)
-	}
-	if version != len(files) {
-		t.Errorf("user_version %d, want %d", version, len(files))
+	if version := schemaVersion(t, s); version != int64(len(files)) {
+		t.Errorf("schema version %d, want %d", version, len(files))
 	}
 	page, err := s.ListIdentities(ctx, store.ListQuery{CompanyID: 1, Family: store.VersionControl, Page: 1, Limit: 1, Sort: store.SortUsername})
 	if err != nil || page.Total != 5 {
@@ -193,4 +190,42 @@ func BenchmarkSeed100k(b *testing.B) {
 	}
 	b.ReportMetric(generate.Seconds()/float64(b.N), "generate-s/op")
 	b.ReportMetric(load.Seconds()/float64(b.N), "load-s/op")
+}
+
+// schemaVersion is the newest migration goose's record says was applied.
+func schemaVersion(t *testing.T, s *Store) int64 {
+	t.Helper()
+	var v int64
+	err := s.read.QueryRowContext(context.Background(), "SELECT max(version_id) FROM "+versionTable+" WHERE is_applied").Scan(&v)
+	if err != nil {
+		t.Fatalf("schema version: %v", err)
+	}
+	return v
+}
+
+// TestOpenAtOnce: stores that open one new database at the same moment
+// (replicas starting together) all open it, and each migration is applied
+// once.
+func TestOpenAtOnce(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "once.db")
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	stores := make([]*Store, 4)
+	for i := range stores {
+		wg.Go(func() { stores[i], errs[i] = Open(context.Background(), path) })
+	}
+	wg.Wait()
+	for i, s := range stores {
+		if errs[i] != nil {
+			t.Fatalf("open %d: %v", i, errs[i])
+		}
+		defer s.Close()
+	}
+	var applied, distinct int
+	err := stores[0].read.QueryRowContext(context.Background(),
+		"SELECT count(*), count(DISTINCT version_id) FROM "+versionTable+" WHERE version_id > 0").Scan(&applied, &distinct)
+	if err != nil || applied != distinct {
+		t.Fatalf("%d migrations recorded, %d distinct (%v)", applied, distinct, err)
+	}
 }

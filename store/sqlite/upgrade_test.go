@@ -39,9 +39,8 @@ func TestUpgradeFromVersion1(t *testing.T) {
 	}
 	defer upgraded.Close()
 
-	var version int
-	if err := upgraded.read.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil || version != 2 {
-		t.Fatalf("user_version %d (%v), want 2", version, err)
+	if version := schemaVersion(t, upgraded); version != 2 {
+		t.Fatalf("schema version %d, want 2", version)
 	}
 	if res, err := upgraded.IntegrityCheck(ctx); err != nil || res != "ok" {
 		t.Fatalf("integrity check: %q, %v", res, err)

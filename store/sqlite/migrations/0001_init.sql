@@ -1,3 +1,5 @@
+-- +goose Up
+-- +goose StatementBegin
 -- Schema version 1 of the identities store. Times are Unix milliseconds (UTC).
 CREATE TABLE companies (
     id                INTEGER PRIMARY KEY,
@@ -141,3 +143,4 @@ CREATE TABLE api_keys (
     revoked_at   INTEGER,
     created_at   INTEGER NOT NULL
 ) STRICT;
+-- +goose StatementEnd

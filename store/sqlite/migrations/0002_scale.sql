@@ -1,3 +1,5 @@
+-- +goose Up
+-- +goose StatementBegin
 -- Schema version 2: lists whose pages cost the same at any size.
 --
 -- identities is rebuilt with
@@ -162,3 +164,4 @@ CREATE TRIGGER identities_search_update AFTER UPDATE OF company_id, family, sear
     DELETE FROM identities_search WHERE rowid = old.id;
     INSERT INTO identities_search (rowid, tokens) VALUES (new.id, search_tokens(new.company_id, new.family, new.search));
 END;
+-- +goose StatementEnd
