@@ -98,13 +98,15 @@ func (s *Shared) Take(ctx context.Context, client string, now time.Time) Verdict
 	return v
 }
 
-// Ping reports whether Redis answers.
+// Ping reports whether Redis answers. An answer after a failure shares the
+// budgets again at once, without waiting for the pause to end.
 func (s *Shared) Ping(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	if err := s.rdb.Ping(cctx).Err(); err != nil {
 		return fmt.Errorf("ratelimit: redis: %w", err)
 	}
+	s.answered()
 	return nil
 }
 

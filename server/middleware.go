@@ -28,7 +28,14 @@ const (
 	keyLogger
 	keyPrincipal
 	keyAddr
+	keyInfo
 )
+
+// requestInfo is what the middleware learns of a request on its way in and
+// reports on its way out.
+type requestInfo struct {
+	operation string // the operationId, once routed
+}
 
 func requestID(ctx context.Context) string {
 	id, _ := ctx.Value(keyRequestID).(string)
@@ -109,6 +116,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		ctx := context.WithValue(r.Context(), keyRequestID, id)
 		ctx = context.WithValue(ctx, keyLogger, log)
 		ctx = context.WithValue(ctx, keyAddr, addr)
+		info := &requestInfo{}
+		ctx = context.WithValue(ctx, keyInfo, info)
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -121,8 +130,12 @@ func (s *Server) observe(next http.Handler) http.Handler {
 					writeError(sw, r, errInternal)
 				}
 			}
+			took := time.Since(start)
 			log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
-				"bytes", sw.bytes, "duration", time.Since(start), "remote", addr.String())
+				"bytes", sw.bytes, "duration", took, "remote", addr.String())
+			if s.cfg.Metrics != nil {
+				s.cfg.Metrics.Request(info.operation, sw.status, took)
+			}
 		}()
 		next.ServeHTTP(sw, r)
 	})
@@ -139,6 +152,9 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 		v := s.limiter.Take(r.Context(), clientKey(addr), s.cfg.Now())
 		rateLimitHeaders(w.Header(), v)
 		if !v.Allowed {
+			if s.cfg.Metrics != nil {
+				s.cfg.Metrics.RateLimited()
+			}
 			writeError(w, r, errRateLimited)
 			return
 		}
@@ -169,6 +185,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		writeError(w, r, errNoRoute)
 		return
+	}
+	if info, ok := r.Context().Value(keyInfo).(*requestInfo); ok {
+		info.operation = rt.OperationID()
 	}
 	s.serve(w, r, rt, s.bind(r, rt))
 }
@@ -314,6 +333,9 @@ func (s *Server) checkResponse(w http.ResponseWriter, r *http.Request, rt *contr
 	err := s.validator.ValidateResponse(r.Context(), r, rt, rec.status, rec.header, rec.body.Bytes())
 	if err != nil {
 		logger(r.Context()).Error("response does not conform to the contract", "operation", rt.OperationID(), "status", rec.status, "err", err)
+		if s.cfg.Metrics != nil {
+			s.cfg.Metrics.Violation(rt.OperationID())
+		}
 		if s.cfg.ResponseValidation == ValidationStrict {
 			for _, h := range []string{"Content-Length", "WWW-Authenticate", "Retry-After"} {
 				w.Header().Del(h)

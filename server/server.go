@@ -20,6 +20,7 @@ import (
 	"github.com/identities-go/identities/api"
 	"github.com/identities-go/identities/contract"
 	"github.com/identities-go/identities/gen"
+	"github.com/identities-go/identities/metrics"
 	"github.com/identities-go/identities/ratelimit"
 	"github.com/identities-go/identities/store"
 )
@@ -63,6 +64,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now defaults to time.Now.
 	Now func() time.Time
+	// Metrics, when set, counts requests, rate-limit rejections, responses
+	// that break the contract and store calls, and is served at /metrics.
+	Metrics *metrics.Metrics
 }
 
 // Server is the API's http.Handler. It binds no port.
@@ -129,6 +133,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Metrics != nil {
+		cfg.Store = cfg.Metrics.Store(cfg.Store)
+	}
 	v, err := contract.New(strings.TrimSuffix(cfg.BasePath, "/"))
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
@@ -161,6 +168,9 @@ func New(cfg Config) (*Server, error) {
 	root.HandleFunc("GET /healthz", s.healthz)
 	root.HandleFunc("GET /readyz", s.readyz)
 	root.HandleFunc("GET /openapi.yaml", serveSpec)
+	if cfg.Metrics != nil {
+		root.Handle("GET /metrics", cfg.Metrics.Handler())
+	}
 	root.Handle("/", s.rateLimit(http.HandlerFunc(s.route)))
 	s.root = s.observe(cleanPaths(root))
 	return s, nil

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/identities-go/identities/apikey"
+	"github.com/identities-go/identities/metrics"
 	"github.com/identities-go/identities/seed"
 	"github.com/identities-go/identities/server"
 	"github.com/identities-go/identities/store"
@@ -40,6 +41,8 @@ type Options struct {
 	// every answer itself, such as the conformance checker, may turn it off
 	// rather than pay for the check twice.
 	ResponseValidation server.ValidationMode
+	// Metrics, when set, is the server's (served at /metrics).
+	Metrics *metrics.Metrics
 }
 
 // ForChecker are the options of a server that a client checking every
@@ -117,7 +120,7 @@ func Start(tb testing.TB, o Options) *Env {
 	if mode == "" {
 		mode = server.ValidationStrict
 	}
-	srv, err := server.New(server.Config{Store: st, BasePath: o.BasePath, RateLimit: o.RateLimit, Logger: logger, Now: o.Now, ResponseValidation: mode})
+	srv, err := server.New(server.Config{Store: st, BasePath: o.BasePath, RateLimit: o.RateLimit, Logger: logger, Now: o.Now, ResponseValidation: mode, Metrics: o.Metrics})
 	if err != nil {
 		tb.Fatalf("testserver: %v", err)
 	}
