@@ -4,14 +4,17 @@ BIN       ?= bin/identities
 ADDR      ?= 127.0.0.1:8080
 DB        ?= identities.db
 LINT_DIR  := tools/lint
+DOCS_DIR  := tools/docs
+DOCS_ASSETS := internal/docsui/assets
+RELEASED  ?= api/released/openapi.yaml
 
-.PHONY: help run build generate check-generated lint-spec test test-short bench bench-scale vet ci
+.PHONY: help run build generate check-generated check-breaking lint-spec docs-assets test test-short bench bench-scale vet ci
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-run: ## Run the server on the embedded store with demo data.
-	$(GO) run ./cmd/identities serve --addr $(ADDR) --db $(DB) --demo
+run: build ## Run the server on the embedded store with demo data (Ctrl-C stops it).
+	exec $(BIN) serve --addr $(ADDR) --db $(DB) --demo
 
 build: ## Build the program into bin/.
 	$(GO) build -trimpath -o $(BIN) ./cmd/identities
@@ -24,10 +27,21 @@ check-generated: generate ## Fail when gen/ differs from what api/openapi.yaml g
 	@git diff --exit-code --stat -- gen/ || { echo "gen/ is stale: run 'make generate' and commit the result" >&2; exit 1; }
 	@test -z "$$(git status --porcelain -- gen/)" || { echo "gen/ has untracked generated files" >&2; git status --porcelain -- gen/ >&2; exit 1; }
 
+check-breaking: ## Fail on a breaking change since api/released/openapi.yaml (RELEASED) unless info.version's major is raised; prints the next CHANGELOG section.
+	$(GO) run ./cmd/identities diff --gate --format markdown $(RELEASED) api/openapi.yaml
+
 lint-spec: ## Lint api/openapi.yaml with the pinned Redocly CLI.
 	cd $(LINT_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
 	$(LINT_DIR)/node_modules/.bin/redocly lint --config $(LINT_DIR)/redocly.yaml --format stylish api/openapi.yaml
+
+docs-assets: ## Vendor the pinned Swagger UI (tools/docs) that GET /docs serves into internal/docsui/assets.
+	cd $(DOCS_DIR) && SCARF_ANALYTICS=false npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	find $(DOCS_ASSETS) -type f ! -name README.md -delete
+	cd $(DOCS_DIR)/node_modules/swagger-ui-dist && cp LICENSE NOTICE favicon-32x32.png swagger-ui.css \
+		swagger-ui-bundle.js swagger-ui-bundle.js.LICENSE.txt $(CURDIR)/$(DOCS_ASSETS)/
+	sed -i -e 's|/\*# sourceMappingURL=[^*]*\*/||' -e 's|//# sourceMappingURL=.*$$||' $(DOCS_ASSETS)/swagger-ui-bundle.js $(DOCS_ASSETS)/swagger-ui.css
+	node -p '"swagger-ui-dist " + require("./$(DOCS_DIR)/node_modules/swagger-ui-dist/package.json").version' > $(DOCS_ASSETS)/VERSION
 
 vet: ## go vet every package.
 	$(GO) vet ./...

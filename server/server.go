@@ -20,6 +20,7 @@ import (
 	"github.com/identities-go/identities/api"
 	"github.com/identities-go/identities/contract"
 	"github.com/identities-go/identities/gen"
+	"github.com/identities-go/identities/internal/docsui"
 	"github.com/identities-go/identities/metrics"
 	"github.com/identities-go/identities/ratelimit"
 	"github.com/identities-go/identities/store"
@@ -168,6 +169,9 @@ func New(cfg Config) (*Server, error) {
 	root.HandleFunc("GET /healthz", s.healthz)
 	root.HandleFunc("GET /readyz", s.readyz)
 	root.HandleFunc("GET /openapi.yaml", serveSpec)
+	docs := docsui.Handler(docsui.Config{Prefix: "/docs", SpecURL: "/openapi.yaml", APIBase: cfg.BasePath})
+	root.Handle("GET /docs", docs)
+	root.Handle("GET /docs/", docs) // the page's files
 	if cfg.Metrics != nil {
 		root.Handle("GET /metrics", cfg.Metrics.Handler())
 	}
