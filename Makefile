@@ -43,6 +43,11 @@ docs-assets: ## Vendor the pinned Swagger UI (tools/docs) that GET /docs serves 
 	sed -i -e 's|/\*# sourceMappingURL=[^*]*\*/||' -e 's|//# sourceMappingURL=.*$$||' $(DOCS_ASSETS)/swagger-ui-bundle.js $(DOCS_ASSETS)/swagger-ui.css
 	node -p '"swagger-ui-dist " + require("./$(DOCS_DIR)/node_modules/swagger-ui-dist/package.json").version' > $(DOCS_ASSETS)/VERSION
 
+.PHONY: replay-prism
+replay-prism: ## Replay the recorded exchanges of internal/exchanges through Stoplight Prism's validating proxy; fail on any response violation.
+	cd tools/prism && SCARF_ANALYTICS=false npm ci --ignore-scripts --prefer-offline --no-audit --no-fund --loglevel=error
+	$(GO) test -count=1 -run '^TestPrism$$' -v ./internal/exchanges/prism -args -prism=$(CURDIR)/tools/prism/node_modules/.bin/prism
+
 vet: ## go vet every package.
 	$(GO) vet ./...
 

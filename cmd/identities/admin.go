@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -12,17 +13,16 @@ import (
 	"github.com/identities-go/identities/apikey"
 	"github.com/identities-go/identities/seed"
 	"github.com/identities-go/identities/store"
-	"github.com/identities-go/identities/store/sqlite"
 )
 
 func init() {
 	commands["seed"] = command{summary: "fill an empty database with deterministic demo data", run: seedCmd}
-	commands["keys"] = command{summary: "create, list and revoke API keys (keys create|list|revoke)", run: keysCmd}
+	commands["keys"] = command{summary: "create, list and revoke API keys (keys create|list|revoke)", run: keysCmd, subs: keysSubcommands}
 }
 
 func seedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("seed", stderr)
-	dbPath := fs.String("db", "", "SQLite database file (required; must hold no data)")
+	dbPath := fs.String("db", "", dbHelp+" (required; must hold no data)")
 	companies := fs.Int("companies", seed.DefaultOptions.Companies, "how many companies")
 	identities := fs.Int("identities", seed.DefaultOptions.Identities, "identities of each family per company")
 	randSeed := fs.Uint64("rand-seed", seed.DefaultOptions.Seed, "seed of the generator: the same seed gives the same data")
@@ -36,7 +36,7 @@ func seedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := o.Validate(); err != nil {
 		return usageError{err}
 	}
-	st, err := sqlite.Open(ctx, *dbPath)
+	st, err := openStore(ctx, *dbPath, true)
 	if err != nil {
 		return err
 	}
@@ -63,20 +63,32 @@ func seedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // seedPartSize is how many identities the seed command loads at a time.
 const seedPartSize = 10_000
 
+// keysSubcommands are the verbs of keys.
+var keysSubcommands = []subcommand{
+	{"create", "--db DB --company ID [--user ID] [--scope S]... [--expires D] [--allow-ip CIDR]...", keysCreate},
+	{"list", "--db DB [--company ID] [--json]", keysList},
+	{"revoke", "--db DB --id ID", keysRevoke},
+}
+
 func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usagef("keys needs a subcommand: create, list or revoke")
 	}
 	switch args[0] {
-	case "create":
-		return keysCreate(ctx, args[1:], stdout, stderr)
-	case "list":
-		return keysList(ctx, args[1:], stdout, stderr)
-	case "revoke":
-		return keysRevoke(ctx, args[1:], stdout, stderr)
-	default:
-		return usagef("unknown keys subcommand %q: create, list or revoke", args[0])
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(stderr, "usage: identities keys SUBCOMMAND [flags]\n\nsubcommands:")
+		for _, s := range keysSubcommands {
+			fmt.Fprintf(stderr, "  %s %s\n", s.name, s.synopsis)
+		}
+		fmt.Fprintln(stderr, "\n\"identities keys SUBCOMMAND -h\" lists its flags.")
+		return flag.ErrHelp
 	}
+	for _, s := range keysSubcommands {
+		if s.name == args[0] {
+			return s.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	return usagef("unknown keys subcommand %q: create, list or revoke", args[0])
 }
 
 // parseExpiry reads a duration from now ("720h") or an RFC 3339 time.
@@ -100,7 +112,7 @@ func parseExpiry(s string, now time.Time) (*time.Time, error) {
 
 func keysCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("keys create", stderr)
-	dbPath := fs.String("db", "", "SQLite database file (required)")
+	dbPath := fs.String("db", "", dbHelp+" (required)")
 	company := fs.Int64("company", 0, "company id (required)")
 	user := fs.Int64("user", 0, "acting user id (default: the company's first user)")
 	expires := fs.String("expires", "", "expiry: a duration such as 720h, or an RFC 3339 time")
@@ -127,7 +139,7 @@ func keysCreate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return usageError{err}
 	}
-	st, err := sqlite.Open(ctx, *dbPath)
+	st, err := openStore(ctx, *dbPath, false)
 	if err != nil {
 		return err
 	}
@@ -147,7 +159,7 @@ func keysCreate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func keysList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("keys list", stderr)
-	dbPath := fs.String("db", "", "SQLite database file (required)")
+	dbPath := fs.String("db", "", dbHelp+" (required)")
 	company := fs.Int64("company", 0, "only this company's keys")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
@@ -156,7 +168,7 @@ func keysList(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *dbPath == "" {
 		return usagef("--db is required")
 	}
-	st, err := sqlite.Open(ctx, *dbPath)
+	st, err := openStore(ctx, *dbPath, false)
 	if err != nil {
 		return err
 	}
@@ -166,7 +178,11 @@ func keysList(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if *asJSON {
-		return json.NewEncoder(stdout).Encode(keys)
+		out := make([]keyJSON, len(keys))
+		for i, k := range keys {
+			out[i] = keyJSON{k.ID, k.CompanyID, k.UserID, k.Prefix, k.Scopes, k.AllowedNets, k.ExpiresAt, k.RevokedAt, k.CreatedAt}
+		}
+		return json.NewEncoder(stdout).Encode(out)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tPREFIX\tCOMPANY\tUSER\tSCOPES\tALLOWED\tEXPIRES\tREVOKED")
@@ -174,6 +190,19 @@ func keysList(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(tw, "%d\t%s…\t%d\t%d\t%v\t%v\t%s\t%s\n", k.ID, k.Prefix, k.CompanyID, k.UserID, k.Scopes, k.AllowedNets, timeOrDash(k.ExpiresAt), timeOrDash(k.RevokedAt))
 	}
 	return tw.Flush()
+}
+
+// keyJSON is a key as keys list --json prints it, in the API's camelCase.
+type keyJSON struct {
+	ID          int64      `json:"id"`
+	CompanyID   int64      `json:"companyId"`
+	UserID      int64      `json:"userId"`
+	Prefix      string     `json:"prefix"`
+	Scopes      []string   `json:"scopes"`
+	AllowedNets []string   `json:"allowedNets"`
+	ExpiresAt   *time.Time `json:"expiresAt"`
+	RevokedAt   *time.Time `json:"revokedAt"`
+	CreatedAt   time.Time  `json:"createdAt"`
 }
 
 func timeOrDash(t *time.Time) string {
@@ -185,7 +214,7 @@ func timeOrDash(t *time.Time) string {
 
 func keysRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("keys revoke", stderr)
-	dbPath := fs.String("db", "", "SQLite database file (required)")
+	dbPath := fs.String("db", "", dbHelp+" (required)")
 	id := fs.Int64("id", 0, "key id, as keys list shows it (required)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -193,7 +222,7 @@ func keysRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *dbPath == "" || *id == 0 {
 		return usagef("--db and --id are required")
 	}
-	st, err := sqlite.Open(ctx, *dbPath)
+	st, err := openStore(ctx, *dbPath, false)
 	if err != nil {
 		return err
 	}

@@ -27,14 +27,20 @@ import (
 // --token is not given.
 const tokenEnv = "DRATA_API_TOKEN"
 
+// baseURLEnv is the environment variable the base URL is read from when
+// --base-url is not given.
+const baseURLEnv = "DRATA_API_BASE_URL"
+
 func init() {
 	commands[infrastructureCmd.name] = command{
 		summary: "list and change infrastructure identities through the API (list|connect|disconnect|access|service-account)",
 		run:     infrastructureCmd.run,
+		subs:    infrastructureCmd.subcommands(),
 	}
 	commands[versionControlCmd.name] = command{
 		summary: "list and change version control identities through the API (list|connect|disconnect|access|service-account)",
 		run:     versionControlCmd.run,
+		subs:    versionControlCmd.subcommands(),
 	}
 }
 
@@ -112,7 +118,7 @@ type family[S service[O, P, I, F], O, P, I any, F enum] struct {
 	fields map[string]F
 }
 
-// subcommand is one verb of a family's command.
+// subcommand is one verb of a command (a family's, or keys).
 type subcommand struct {
 	name, synopsis string
 	run            func(ctx context.Context, args []string, stdout, stderr io.Writer) error
@@ -186,7 +192,11 @@ func (f *family[S, O, P, I, F]) flags(sub string, stderr io.Writer) (*flag.FlagS
 		fs.PrintDefaults()
 	}
 	a := &apiFlags{}
-	fs.StringVar(&a.baseURL, "base-url", client.DefaultBaseURL, "the API's base URL, base path included")
+	base := client.DefaultBaseURL
+	if v := os.Getenv(baseURLEnv); v != "" {
+		base = v
+	}
+	fs.StringVar(&a.baseURL, "base-url", base, "the API's base URL, base path included (default: $"+baseURLEnv+", else Drata's)")
 	fs.StringVar(&a.token, "token", "", "API token (default: $"+tokenEnv+", which keeps it out of the process list)")
 	fs.BoolVar(&a.json, "json", false, "print the API's JSON objects instead of a table")
 	fs.BoolVar(&a.check, "check-responses", false, "check every response against the API's contract; a violation fails the command")
@@ -209,6 +219,15 @@ func (f *family[S, O, P, I, F]) listCmd(ctx context.Context, args []string, stdo
 	if _, err := parseArgs(fs, args, 0, ""); err != nil {
 		return err
 	}
+	var err error
+	fs.Visit(func(fl *flag.Flag) { // 0 would read as "the API's default"
+		if (fl.Name == "page" && q.page < 1) || (fl.Name == "limit" && q.limit < 1) {
+			err = usagef("--%s must be at least 1, got %s", fl.Name, fl.Value)
+		}
+	})
+	if err != nil {
+		return err
+	}
 	opts, err := f.options(q)
 	if err != nil {
 		return err
@@ -219,7 +238,7 @@ func (f *family[S, O, P, I, F]) listCmd(ctx context.Context, args []string, stdo
 	}
 	svc := f.service(c)
 	if !*all {
-		p, _, err := svc.List(ctx, opts)
+		p, resp, err := svc.List(ctx, opts)
 		if err != nil {
 			return apiFailure(err)
 		}
@@ -230,7 +249,16 @@ func (f *family[S, O, P, I, F]) listCmd(ctx context.Context, args []string, stdo
 		for _, it := range f.items(p) {
 			t.add(f.row(&it))
 		}
-		return t.flush()
+		if err := t.flush(); err != nil {
+			return err
+		}
+		pages := max(1, (resp.Total+resp.Limit-1)/max(resp.Limit, 1))
+		fmt.Fprintf(stdout, "\npage %d of %d, %d identities in all", resp.Page, pages, resp.Total)
+		if resp.NextPage > 0 {
+			fmt.Fprintf(stdout, "; next: --page %d (or --all)", resp.NextPage)
+		}
+		fmt.Fprintln(stdout)
+		return nil
 	}
 
 	var out sink

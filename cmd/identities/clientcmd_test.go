@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -70,8 +71,12 @@ func TestListPrintsATableOrJSON(t *testing.T) {
 
 	table := ok(t, env, "infrastructure", "list", "--limit", "5")
 	lines := strings.Split(strings.TrimSuffix(table, "\n"), "\n")
-	if len(lines) != 6 {
-		t.Fatalf("table has %d lines, want a header and 5 rows:\n%s", len(lines), table)
+	if len(lines) != 8 {
+		t.Fatalf("table has %d lines, want a header, 5 rows, a blank line and the paging line:\n%s", len(lines), table)
+	}
+	pages := (env.InfrastructureTotal + 4) / 5
+	if want := fmt.Sprintf("page 1 of %d, %d identities in all; next: --page 2 (or --all)", pages, env.InfrastructureTotal); lines[7] != want {
+		t.Errorf("paging line %q, want %q", lines[7], want)
 	}
 	for _, col := range []string{"ID", "IDENTITY ID", "USERNAME", "EMAIL", "USER", "CONNECTION", "MFA", "ADMIN", "DB", "SERVICE ACCOUNT"} {
 		if !strings.Contains(lines[0], col) {
@@ -261,6 +266,8 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"version-control", "list", "--sort", "ADMIN_ACCESS"},
 		{"infrastructure", "list", "--sort-dir", "up"},
 		{"infrastructure", "list", "--page", "two"},
+		{"infrastructure", "list", "--limit", "0"},
+		{"version-control", "list", "--page", "0"},
 		{"infrastructure", "connect", "--user", "1"},
 		{"infrastructure", "connect", "abc", "--user", "1"},
 		{"infrastructure", "connect", "0", "--user", "1"},

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -27,7 +31,11 @@ func runOK(t *testing.T, args ...string) string {
 func listKeys(t *testing.T, db string) []store.APIKey {
 	t.Helper()
 	var keys []store.APIKey
-	require.NoError(t, json.Unmarshal([]byte(runOK(t, "keys", "list", "--db", db, "--json")), &keys))
+	raw := runOK(t, "keys", "list", "--db", db, "--json")
+	require.NoError(t, json.Unmarshal([]byte(raw), &keys))
+	if len(keys) > 0 {
+		require.Contains(t, raw, `"companyId":`, "keys list --json speaks the API's camelCase")
+	}
 	return keys
 }
 
@@ -120,3 +128,20 @@ func TestServeDemoOnOtherData(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestServeOnABusyPortTouchesNoData: serve --demo on a port already taken
+// fails with one line before it creates the database or mints a key.
+func TestServeOnABusyPortTouchesNoData(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	db := filepath.Join(t.TempDir(), "busy.db")
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"serve", "--demo", "--db", db, "--addr", ln.Addr().String()}, &out, &errOut)
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, errOut.String(), "listen")
+	assert.Empty(t, out.String(), "no key printed")
+	_, err = os.Stat(db)
+	assert.ErrorIs(t, err, os.ErrNotExist, "the database was created")
+}

@@ -45,6 +45,7 @@ func TestBinary(t *testing.T) {
 	t.Run("graceful shutdown on SIGTERM", func(t *testing.T) { t.Parallel(); testGracefulShutdown(t, bin) })
 	t.Run("seed summary", func(t *testing.T) { t.Parallel(); testSeedSummary(t, bin) })
 	t.Run("keys", func(t *testing.T) { t.Parallel(); testKeys(t, bin) })
+	t.Run("replicas on PostgreSQL and Redis", func(t *testing.T) { t.Parallel(); testReplicas(t, bin) })
 }
 
 // runBinary runs the program to completion and returns its stdout, failing

@@ -13,10 +13,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
+	"strings"
 	"syscall"
+
+	"github.com/spf13/cobra"
 )
 
 // Exit codes.
@@ -31,6 +36,9 @@ const (
 type command struct {
 	summary string
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	// subs are the verbs of a command that has them (keys create, …);
+	// run dispatches to them too.
+	subs []subcommand
 }
 
 // commands is filled by each command's file.
@@ -58,20 +66,14 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		usage(stderr)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
-	}
-	cmd, ok := commands[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "identities: unknown command %q\n\n", args[0])
+	if len(args) == 0 {
 		usage(stderr)
 		return exitUsage
 	}
-	err := cmd.run(ctx, args[1:], stdout, stderr)
+	var ran bool // whether a command's own code ran (else cobra refused the line)
+	root := newRoot(ctx, stdout, stderr, &ran)
+	root.SetArgs(args)
+	err := root.Execute()
 	var ue usageError
 	var ee *exitError
 	switch {
@@ -79,16 +81,81 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
+	case !ran:
+		fmt.Fprintf(stderr, "identities: %s\n", oneLine(err))
+		return exitUsage
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "identities %s: %v\n", args[0], err)
+		fmt.Fprintf(stderr, "identities %s: %s\n", args[0], oneLine(err))
 		return exitUsage
 	case errors.As(err, &ee):
-		fmt.Fprintf(stderr, "identities %s: %v\n", args[0], err)
+		fmt.Fprintf(stderr, "identities %s: %s\n", args[0], oneLine(err))
 		return ee.code
 	default:
-		fmt.Fprintf(stderr, "identities %s: %v\n", args[0], err)
+		fmt.Fprintf(stderr, "identities %s: %s\n", args[0], oneLine(err))
 		return exitFailure
 	}
+}
+
+// newRoot builds the command tree on cobra: help (identities help COMMAND,
+// COMMAND -h), shell completion (identities completion bash|zsh|fish|
+// powershell) and --version. Each command keeps its own flags, which it
+// parses itself; ran is set once one of them runs.
+func newRoot(ctx context.Context, stdout, stderr io.Writer, ran *bool) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "identities",
+		Short:         "The User Identities API: its server, its data, a client and a contract checker",
+		Version:       versionLine(),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	leaf := func(use, short string, fn func(ctx context.Context, args []string, stdout, stderr io.Writer) error) *cobra.Command {
+		c := &cobra.Command{
+			Use: use, Short: short, DisableFlagParsing: true,
+			RunE: func(_ *cobra.Command, args []string) error {
+				*ran = true
+				return fn(ctx, args, stdout, stderr)
+			},
+		}
+		// The command's own flag set prints its help.
+		c.SetHelpFunc(func(*cobra.Command, []string) { _ = fn(ctx, []string{"-h"}, stdout, stderr) })
+		return c
+	}
+	for _, name := range slices.Sorted(maps.Keys(commands)) {
+		cmd := commands[name]
+		if len(cmd.subs) == 0 {
+			root.AddCommand(leaf(name, cmd.summary, cmd.run))
+			continue
+		}
+		// The group's own code answers -h and a missing or unknown verb.
+		group := leaf(name+" SUBCOMMAND", cmd.summary, cmd.run)
+		for _, sub := range cmd.subs {
+			group.AddCommand(leaf(sub.name+" "+sub.synopsis, sub.synopsis, func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+				return cmd.run(ctx, append([]string{sub.name}, args...), stdout, stderr)
+			}))
+		}
+		root.AddCommand(group)
+	}
+	return root
+}
+
+// oneLine is an error's text on one line: some errors (a driver listing
+// each address it tried, say) span several.
+func oneLine(err error) string {
+	var b strings.Builder
+	for i, l := range strings.FieldsFunc(err.Error(), func(r rune) bool { return r == '\n' || r == '\r' }) {
+		switch prev := b.String(); {
+		case i == 0:
+		case strings.HasSuffix(prev, ":"):
+			b.WriteString(" ")
+		default:
+			b.WriteString("; ")
+		}
+		b.WriteString(strings.TrimSpace(l))
+	}
+	return b.String()
 }
 
 func usage(w io.Writer) {

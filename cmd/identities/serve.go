@@ -15,11 +15,11 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/identities-go/identities/apikey"
+	"github.com/identities-go/identities/metrics"
 	"github.com/identities-go/identities/ratelimit"
 	"github.com/identities-go/identities/seed"
 	"github.com/identities-go/identities/server"
 	"github.com/identities-go/identities/store"
-	"github.com/identities-go/identities/store/sqlite"
 )
 
 func init() {
@@ -35,17 +35,22 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	dbPath := fs.String("db", "identities.db", "SQLite database file (created if missing)")
+	dbPath := fs.String("db", "identities.db", dbHelp+" (a SQLite file is created if missing)")
 	basePath := fs.String("base-path", "/public", "path the API is mounted under")
 	demo := fs.Bool("demo", false, "seed demo data into an empty database and print a ready API key; on a database that holds data, seed nothing and keep its keys")
 	newKey := fs.Bool("new-key", false, "with --demo: issue a new demo key even when the database holds a usable one")
 	mode := fs.String("validate-responses", "strict", "response validation: strict, log or off")
+	withMetrics := fs.Bool("metrics", true, "serve Prometheus metrics at /metrics")
 	rateLimit := fs.Int("rate-limit", 500, "requests per minute per client address (0 disables)")
 	rateLimitRedis := fs.String("rate-limit-redis", "", "redis:// URL of a Redis that holds the rate-limit budgets, shared by every replica (default: each process keeps its own)")
+	rateLimitPrefix := fs.String("rate-limit-redis-prefix", ratelimit.DefaultPrefix, "with --rate-limit-redis: the start of every key the budgets use, to keep deployments that share a Redis apart")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	shutdownGrace := fs.Duration("shutdown-timeout", 15*time.Second, "how long in-flight requests may finish on SIGTERM")
 	var proxies listFlag
 	fs.Var(&proxies, "trusted-proxy", "CIDR of a proxy whose X-Forwarded-For is trusted (repeatable)")
+	if err := withEnv(fs); err != nil {
+		return err
+	}
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -84,15 +89,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		redis.SetLogger(redisLog{log})
 		rdb := redis.NewClient(o)
 		defer rdb.Close()
-		shared := ratelimit.NewShared(rdb, *rateLimit, ratelimit.SharedOptions{Logger: log})
+		shared := ratelimit.NewShared(rdb, *rateLimit, ratelimit.SharedOptions{Prefix: *rateLimitPrefix, Logger: log})
 		if err := shared.Ping(ctx); err != nil {
 			log.Warn("rate limit: Redis does not answer yet; limiting in this process until it does", "err", err)
 		}
 		limiter = shared
 	}
 
+	// The port first: a busy one fails the command before it touches the
+	// database (or mints a demo key).
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+
 	now := time.Now // the one clock of the server and of the demo key
-	st, err := sqlite.Open(ctx, *dbPath)
+	st, err := openStore(ctx, *dbPath, true)
 	if err != nil {
 		return err
 	}
@@ -103,16 +116,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	var m *metrics.Metrics
+	if *withMetrics {
+		m = metrics.New()
+	}
 	srv, err := server.New(server.Config{
 		Store: st, BasePath: *basePath, ResponseValidation: server.ValidationMode(*mode),
-		RateLimit: *rateLimit, RateLimiter: limiter, TrustedProxies: trusted, Logger: log, Now: now,
+		RateLimit: *rateLimit, RateLimiter: limiter, TrustedProxies: trusted, Logger: log, Now: now, Metrics: m,
 	})
 	if err != nil {
 		return usageError{err}
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
 	}
 	if welcome != nil {
 		// The address listened on: --addr may have left the port to the system.
@@ -127,7 +140,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "base_path", *basePath, "db", *dbPath, "validate_responses", *mode, "rate_limit", *rateLimit, "rate_limit_shared", *rateLimitRedis != "")
+	bv := readBuildVersion()
+	log.Info("starting", "version", bv.Module, "commit", bv.Commit, "go", bv.Go)
+	log.Info("serving", "addr", ln.Addr().String(), "base_path", *basePath, "db", displayDB(*dbPath), "validate_responses", *mode, "rate_limit", *rateLimit, "rate_limit_shared", *rateLimitRedis != "")
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -156,7 +171,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // which then acts as the newest key's company and user. Either way the
 // company and user are the database's, never those of data generated anew.
 // demoData returns the message to print once the address is known.
-func demoData(ctx context.Context, st *sqlite.Store, dbPath string, newKey bool, now time.Time, log *slog.Logger) (func(base string) string, error) {
+func demoData(ctx context.Context, st store.Store, dbPath string, newKey bool, now time.Time, log *slog.Logger) (func(base string) string, error) {
 	d, err := seed.Generate(seed.DefaultOptions)
 	if err != nil {
 		return nil, err
@@ -171,7 +186,7 @@ func demoData(ctx context.Context, st *sqlite.Store, dbPath string, newKey bool,
 		if len(keys) == 0 {
 			log.Info("database already holds data; not seeding")
 			return func(string) string {
-				return fmt.Sprintf("The database already holds data but no API key; make one with\n\n  identities keys create --db %s --company ID\n\n", dbPath)
+				return fmt.Sprintf("The database already holds data but no API key; make one with\n\n  identities keys create --db %s --company ID\n\n", displayDB(dbPath))
 			}, nil
 		}
 		if live := usableKey(keys, now); live != nil && !newKey {

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestDBFlagMistakes: a --db that names nothing usable gets one line, without
+// a password, and a non-zero exit; a keys command creates no database.
+func TestDBFlagMistakes(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "missing.db")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"missing file", []string{"keys", "list", "--db", missing}, exitUsage, "no such database file"},
+		{"bad URL", []string{"keys", "list", "--db", "postgres://u:hunter2@[::1"}, exitUsage, "not a PostgreSQL URL"},
+		{"nothing listening", []string{"keys", "list", "--db", "postgres://u:hunter2@127.0.0.1:1/x?connect_timeout=2"}, exitFailure, "connect"},
+		{"seed without --db", []string{"seed"}, exitUsage, "--db is required"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), tc.args, &out, &errOut)
+			assert.Equal(t, tc.code, code, "stderr: %s", errOut.String())
+			msg := errOut.String()
+			assert.Equal(t, 1, strings.Count(msg, "\n"), "one line: %q", msg)
+			assert.Contains(t, msg, tc.want)
+			assert.NotContains(t, msg, "hunter2", "the password is shown")
+		})
+	}
+	_, err := os.Stat(missing)
+	require.ErrorIs(t, err, os.ErrNotExist, "keys list created the database")
+}

@@ -1,0 +1,336 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/identities-go/identities/gen"
+	"github.com/identities-go/identities/internal/apitest"
+	"github.com/identities-go/identities/internal/pgtest"
+	"github.com/identities-go/identities/internal/redistest"
+)
+
+// replicaBudget is the requests a minute each client address may send, in
+// the replicas test.
+const replicaBudget = 60
+
+// testReplicas runs three serve processes on one PostgreSQL database and
+// one Redis (reached through a proxy the test can cut), as replicas behind
+// a load balancer would run, and checks what replicas must keep: writes
+// that stay correct when spread over them, writes acknowledged by one that
+// is killed, one rate-limit budget per client address, and no 5xx while
+// Redis is gone.
+func testReplicas(t *testing.T, bin string) {
+	db := pgtest.NewDatabase(t)
+	_, prefix := redistest.Client(t)
+	redisProxy := newCutProxy(t, redistest.Options(t).Addr)
+
+	var sum seedSummary
+	require.NoError(t, json.Unmarshal([]byte(runBinary(t, bin, "seed", "--db", db, "--companies", "2", "--identities", "50")), &sum))
+	key := strings.TrimSpace(runBinary(t, bin, "keys", "create", "--db", db, "--company", "1", "--scope", "read-write"))
+	var users []int64
+	for _, u := range sum.Companies[0].Users {
+		users = append(users, u.ID)
+	}
+
+	var replicas []*serveProcess
+	for range 3 {
+		replicas = append(replicas, startServe(t, bin, db,
+			"--rate-limit", strconv.Itoa(replicaBudget), "--trusted-proxy", "127.0.0.1/32",
+			"--rate-limit-redis", "redis://"+redisProxy.addr()+"/0", "--rate-limit-redis-prefix", prefix))
+	}
+	// Each client address of the load is a forwarded one, so that the load
+	// stays within its budgets and the budget test has an address of its own.
+	clientFor := func(p *serveProcess, from string) *gen.ClientWithResponses {
+		return apitest.Client(t, p.base, key, &http.Client{Timeout: hangGuard, Transport: forwardedFor{from}})
+	}
+	ids := slices.Sorted(maps.Keys(listInfrastructure(t, clientFor(replicas[0], "198.51.100.1"))))
+
+	t.Run("32 writers over the replicas", func(t *testing.T) {
+		var w writeLog
+		var wg sync.WaitGroup
+		for i := range 32 {
+			wg.Go(func() {
+				for n := range 6 {
+					p := replicas[(i+n)%3]
+					id := ids[(i+n)%4] // four identities, many writers each
+					u := users[(i*7+n)%len(users)]
+					cl := clientFor(p, fmt.Sprintf("198.51.100.%d", 10+i))
+					start := time.Now()
+					resp, err := cl.ConnectInfrastructureIdentityWithResponse(context.Background(), id, gen.ConnectRequest{UserId: &u})
+					if !assert.NoError(t, err) {
+						return
+					}
+					assert.Less(t, resp.StatusCode(), 500, "%s", resp.Body)
+					if resp.StatusCode() == http.StatusOK {
+						w.add(id, u, start, time.Now())
+					}
+				}
+			})
+		}
+		wg.Wait()
+		got := listInfrastructure(t, clientFor(replicas[2], "198.51.100.2"))
+		for _, id := range ids[:4] {
+			require.NotNil(t, got[id].User, "identity %d", id)
+			assert.Contains(t, w.couldBeLast(id), got[id].User.Id,
+				"identity %d: its user is not one the last acknowledged writes could leave", id)
+		}
+	})
+
+	t.Run("a replica killed mid-load", func(t *testing.T) {
+		l := &ledger{fields: map[int64]map[string]*ledgerField{}}
+		initial := listInfrastructure(t, clientFor(replicas[0], "198.51.100.3"))
+		mine := ids[4:12] // one identity a writer: "last acknowledged" is well defined
+		for _, id := range mine {
+			l.fields[id] = map[string]*ledgerField{"reason": {acked: writtenFields(initial[id])["reason"]}}
+		}
+		var acked atomic.Int64
+		killAt, killed := make(chan struct{}), atomic.Bool{}
+		var once sync.Once
+		var wg sync.WaitGroup
+		for i, id := range mine {
+			wg.Go(func() {
+				for n := range 12 {
+					p := replicas[(i+n)%3]
+					value := fmt.Sprintf("kill-%d-%d", i, n)
+					l.mu.Lock()
+					f := l.fields[id]["reason"]
+					f.pending, f.hasPending = value, true
+					l.mu.Unlock()
+					cl := clientFor(p, fmt.Sprintf("198.51.100.%d", 100+i))
+					resp, err := cl.SetInfrastructureServiceAccountWithResponse(context.Background(), id,
+						gen.ServiceAccountRequest{ServiceAccount: true, ServiceAccountReason: value})
+					if err != nil {
+						assert.True(t, killed.Load() && p == replicas[2], "a write failed on a replica that is up: %v", err)
+						continue // unanswered: it stays pending until a later write
+					}
+					assert.Equal(t, http.StatusOK, resp.StatusCode(), "%s", resp.Body)
+					l.mu.Lock()
+					f.acked, f.pending, f.hasPending = value, "", false
+					l.mu.Unlock()
+					if acked.Add(1) == 24 {
+						once.Do(func() { close(killAt) })
+					}
+				}
+			})
+		}
+		<-killAt
+		killed.Store(true)
+		require.NoError(t, replicas[2].cmd.Process.Kill())
+		wg.Wait()
+		<-replicas[2].exited
+		for _, p := range replicas[:2] {
+			got := listInfrastructure(t, clientFor(p, "198.51.100.4"))
+			l.mu.Lock()
+			l.check(t, got)
+			l.mu.Unlock()
+		}
+		replicas = replicas[:2] // the others keep answering; the next cases use them
+	})
+
+	t.Run("one budget per client address", func(t *testing.T) {
+		admitted := spend(t, replicas, clientFor, "203.0.113.7", 2*replicaBudget)
+		// One budget, and what refills while the requests go out.
+		assert.InDelta(t, replicaBudget, admitted, replicaBudget/6, "admitted over %d replicas", len(replicas))
+	})
+
+	t.Run("Redis gone and back", func(t *testing.T) {
+		redisProxy.cut()
+		admitted := spend(t, replicas, clientFor, "203.0.113.8", 3*replicaBudget)
+		assert.Greater(t, admitted, replicaBudget+replicaBudget/2, "each replica limits on its own while Redis is gone")
+		redisProxy.restore(t)
+		for _, p := range replicas { // a replica whose Redis answers shares its budgets again
+			waitReady(t, p, "ok")
+		}
+		admitted = spend(t, replicas, clientFor, "203.0.113.9", 2*replicaBudget)
+		assert.InDelta(t, replicaBudget, admitted, replicaBudget/6, "limiting is shared again")
+	})
+}
+
+// spend sends n requests from one forwarded address, spread over the
+// replicas, requires that none gets a 5xx, and returns how many were
+// admitted.
+func spend(t *testing.T, replicas []*serveProcess, clientFor func(*serveProcess, string) *gen.ClientWithResponses, from string, n int) int {
+	t.Helper()
+	admitted := 0
+	for i := range n {
+		resp, err := clientFor(replicas[i%len(replicas)], from).ListInfrastructureIdentitiesWithResponse(context.Background(), &gen.ListInfrastructureIdentitiesParams{Limit: new(int64(1))})
+		require.NoError(t, err)
+		switch resp.StatusCode() {
+		case http.StatusOK:
+			admitted++
+		case http.StatusTooManyRequests:
+			require.NotEmpty(t, resp.HTTPResponse.Header.Get("Retry-After"))
+		default:
+			t.Fatalf("request %d: status %d: %s", i, resp.StatusCode(), resp.Body)
+		}
+	}
+	return admitted
+}
+
+// waitReady polls a replica's /readyz until its rate limiter reads want.
+// Each poll is an event the replica answers; the guard only stops a hang.
+func waitReady(t *testing.T, p *serveProcess, want string) {
+	t.Helper()
+	deadline := time.Now().Add(hangGuard)
+	for {
+		resp, err := http.Get("http://" + p.addr + "/readyz")
+		require.NoError(t, err)
+		var body map[string]string
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%v", body)
+		if body["rateLimiter"] == want {
+			return
+		}
+		require.True(t, time.Now().Before(deadline), "readyz still says %v", body)
+	}
+}
+
+// forwardedFor sends every request as forwarded for one client address.
+type forwardedFor struct{ addr string }
+
+func (f forwardedFor) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Forwarded-For", f.addr)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// writeLog records acknowledged links: identity, user, and when the request
+// was sent and answered.
+type writeLog struct {
+	mu     sync.Mutex
+	writes []linkWrite
+}
+
+type linkWrite struct {
+	id, user   int64
+	start, end time.Time
+}
+
+func (w *writeLog) add(id, user int64, start, end time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes = append(w.writes, linkWrite{id, user, start, end})
+}
+
+// couldBeLast returns the users that identity id may hold after the load:
+// those of acknowledged writes that no other acknowledged write to it
+// began after (a write answered before another began is overwritten by
+// it).
+func (w *writeLog) couldBeLast(id int64) []int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []int64
+	for _, a := range w.writes {
+		if a.id != id {
+			continue
+		}
+		last := true
+		for _, b := range w.writes {
+			if b.id == id && b.start.After(a.end) {
+				last = false
+				break
+			}
+		}
+		if last {
+			out = append(out, a.user)
+		}
+	}
+	return out
+}
+
+// cutProxy forwards TCP connections to a server until it is cut: then it
+// closes every connection and refuses new ones, until it is restored on
+// the same address.
+type cutProxy struct {
+	target string
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  map[net.Conn]struct{}
+	where  string
+}
+
+func newCutProxy(t *testing.T, target string) *cutProxy {
+	p := &cutProxy{target: target, conns: map[net.Conn]struct{}{}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	p.where = ln.Addr().String()
+	p.serve(ln)
+	t.Cleanup(p.cut)
+	return p
+}
+
+func (p *cutProxy) addr() string { return p.where }
+
+func (p *cutProxy) serve(ln net.Listener) {
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.forward(c)
+		}
+	}()
+}
+
+func (p *cutProxy) forward(c net.Conn) {
+	up, err := net.Dial("tcp", p.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	p.mu.Lock()
+	if p.ln == nil { // cut meanwhile
+		p.mu.Unlock()
+		c.Close()
+		up.Close()
+		return
+	}
+	p.conns[c], p.conns[up] = struct{}{}, struct{}{}
+	p.mu.Unlock()
+	go func() { _, _ = io.Copy(up, c); up.Close() }()
+	_, _ = io.Copy(c, up)
+	c.Close()
+}
+
+// cut closes the listener and every connection.
+func (p *cutProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for c := range p.conns {
+		c.Close()
+		delete(p.conns, c)
+	}
+}
+
+// restore listens again on the same address.
+func (p *cutProxy) restore(t *testing.T) {
+	ln, err := net.Listen("tcp", p.where)
+	require.NoError(t, err)
+	p.serve(ln)
+}
