@@ -62,7 +62,7 @@ func copyPersons(ctx context.Context, tx pgx.Tx, users []store.User) error {
 
 // copyIdentities writes the identities with the copies the sorts and the
 // search need, which the triggers set aside would otherwise write.
-func copyIdentities(ctx context.Context, tx pgx.Tx, r *refs, its []store.Identity) error {
+func copyIdentities(ctx context.Context, tx pgx.Tx, r *store.Refs, its []store.Identity) error {
 	return copyTable(ctx, tx, "identities", []string{"id", "company_id", "family", "connection_id", "identity_id", "username", "email",
 		"connected_at", "disconnected_at", "service_account_at", "service_account_reason", "user_id", "designator_id", "has_mfa",
 		"last_checked_at", "created_at", "updated_at", "access_a_at", "access_b_at",
@@ -71,10 +71,10 @@ func copyIdentities(ctx context.Context, tx pgx.Tx, r *refs, its []store.Identit
 			i := &its[k]
 			var userName *string
 			if i.UserID != nil {
-				name := asciiLower(r.userName[*i.UserID])
+				name := asciiLower(r.UserName(*i.UserID))
 				userName = &name
 			}
-			c := r.conns[i.ConnectionID]
+			c := r.Connection(i.ConnectionID)
 			email := ""
 			if i.Email != nil {
 				email = *i.Email

@@ -43,7 +43,7 @@ func (s *Store) Load(ctx context.Context, parts iter.Seq2[*store.Dataset, error]
 	if err != nil {
 		return err
 	}
-	r := newRefs()
+	r := store.NewRefs()
 	for d, err := range parts {
 		if err != nil {
 			return fmt.Errorf("postgres: load: %w", err)
@@ -51,7 +51,7 @@ func (s *Store) Load(ctx context.Context, parts iter.Seq2[*store.Dataset, error]
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("postgres: load: %w", err)
 		}
-		if err := r.add(d); err != nil {
+		if err := r.Add(d); err != nil {
 			return err
 		}
 		if err := copyPart(ctx, tx, r, d); err != nil {
@@ -143,7 +143,7 @@ func copyTable(ctx context.Context, tx pgx.Tx, table string, cols []string, n in
 }
 
 // copyPart copies one part, each kind of record after those it refers to.
-func copyPart(ctx context.Context, tx pgx.Tx, r *refs, d *store.Dataset) error {
+func copyPart(ctx context.Context, tx pgx.Tx, r *store.Refs, d *store.Dataset) error {
 	steps := []func() error{
 		func() error {
 			return copyTable(ctx, tx, "companies", []string{"id", "name", "plan_includes_api", "created_at"}, len(d.Companies), func(i int) []any {

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"iter"
 	"strings"
@@ -38,7 +37,7 @@ func (s *Store) Load(ctx context.Context, parts iter.Seq2[*store.Dataset, error]
 		if err != nil {
 			return err
 		}
-		l := loader{ctx: ctx, tx: tx, refs: newRefs()}
+		l := loader{ctx: ctx, tx: tx, refs: store.NewRefs()}
 		defer l.close()
 		for d, err := range parts {
 			if err != nil {
@@ -47,7 +46,7 @@ func (s *Store) Load(ctx context.Context, parts iter.Seq2[*store.Dataset, error]
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("sqlite: load: %w", err)
 			}
-			if err := l.refs.add(d); err != nil {
+			if err := l.refs.Add(d); err != nil {
 				return err
 			}
 			for _, c := range d.Companies {
@@ -135,63 +134,11 @@ func setAside(ctx context.Context, tx *sql.Tx) (restore func() error, err error)
 	}, nil
 }
 
-// ErrCrossTenant reports a dataset record that refers to another company's.
-var ErrCrossTenant = errors.New("sqlite: record refers to another company's")
-
-// refs remembers, across the parts of a load, the company of each user and
-// connection and what identities copy from them.
-type refs struct {
-	userCompany map[int64]int64
-	userName    map[int64]string
-	connCompany map[int64]int64
-	conns       map[int64]*store.Connection
-}
-
-func newRefs() *refs {
-	return &refs{userCompany: map[int64]int64{}, userName: map[int64]string{}, connCompany: map[int64]int64{}, conns: map[int64]*store.Connection{}}
-}
-
-// add records d's users and connections and verifies that every reference
-// in d stays inside one company.
-func (r *refs) add(d *store.Dataset) error {
-	for _, u := range d.Users {
-		r.userCompany[u.ID] = u.CompanyID
-		r.userName[u.ID] = u.FirstName + " " + u.LastName
-	}
-	for i, c := range d.Connections {
-		r.connCompany[c.ID] = c.CompanyID
-		r.conns[c.ID] = &d.Connections[i]
-	}
-	for _, c := range d.Connections {
-		if c.OwnerUserID != nil && r.userCompany[*c.OwnerUserID] != c.CompanyID {
-			return fmt.Errorf("%w user: connection %d, owner %d", ErrCrossTenant, c.ID, *c.OwnerUserID)
-		}
-	}
-	for _, u := range d.Users {
-		for _, p := range u.Identities {
-			if p.Connection != nil && r.connCompany[p.Connection.ID] != u.CompanyID {
-				return fmt.Errorf("%w connection: person identity %d, connection %d", ErrCrossTenant, p.ID, p.Connection.ID)
-			}
-		}
-	}
-	for _, it := range d.Identities {
-		if r.connCompany[it.ConnectionID] != it.CompanyID {
-			return fmt.Errorf("%w connection: identity %d, connection %d", ErrCrossTenant, it.ID, it.ConnectionID)
-		}
-		for _, u := range []*int64{it.UserID, it.DesignatorID} {
-			if u != nil && r.userCompany[*u] != it.CompanyID {
-				return fmt.Errorf("%w user: identity %d, user %d", ErrCrossTenant, it.ID, *u)
-			}
-		}
-	}
-	return nil
-}
-
 // loader prepares each statement once and keeps the first error.
 type loader struct {
 	ctx   context.Context
 	tx    *sql.Tx
-	refs  *refs
+	refs  *store.Refs
 	stmts map[string]*sql.Stmt
 	err   error
 }
@@ -287,10 +234,10 @@ func (l *loader) connection(c *store.Connection) {
 func (l *loader) identity(i *store.Identity) {
 	var userName *string
 	if i.UserID != nil {
-		name := l.refs.userName[*i.UserID]
+		name := l.refs.UserName(*i.UserID)
 		userName = &name
 	}
-	c := l.refs.conns[i.ConnectionID]
+	c := l.refs.Connection(i.ConnectionID)
 	l.exec(`INSERT INTO identities (id, company_id, family, connection_id, identity_id, username, email, connected_at, disconnected_at,
 		service_account_at, service_account_reason, user_id, designator_id, has_mfa, last_checked_at, created_at, updated_at, access_a_at, access_b_at,
 		user_name, client_id, client_alias, connection_state, search)

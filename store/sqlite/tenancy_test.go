@@ -99,7 +99,7 @@ func TestLoadRefusesCrossTenantReferences(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.Load(context.Background(), store.Whole(d)); !errors.Is(err, ErrCrossTenant) {
+	if err := s.Load(context.Background(), store.Whole(d)); !errors.Is(err, store.ErrCrossTenant) {
 		t.Fatalf("Load = %v, want ErrCrossTenant", err)
 	}
 }

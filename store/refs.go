@@ -1,31 +1,32 @@
-package postgres
+package store
 
 import (
 	"errors"
 	"fmt"
-
-	"github.com/identities-go/identities/store"
 )
 
-// ErrCrossTenant reports a dataset record that refers to another company's.
-var ErrCrossTenant = errors.New("postgres: record refers to another company's")
+// ErrCrossTenant reports a dataset record that refers to another company's
+// user or connection, or to one not loaded yet.
+var ErrCrossTenant = errors.New("store: record refers to another company's")
 
-// refs remembers, across the parts of a load, the company of each user and
-// connection and what identities copy from them.
-type refs struct {
+// Refs remembers, across the parts of a load, the company of each user and
+// connection, and what identities copy from them. A Loader checks each part
+// with Add before it writes it.
+type Refs struct {
 	userCompany map[int64]int64
 	userName    map[int64]string
 	connCompany map[int64]int64
-	conns       map[int64]*store.Connection
+	conns       map[int64]*Connection
 }
 
-func newRefs() *refs {
-	return &refs{userCompany: map[int64]int64{}, userName: map[int64]string{}, connCompany: map[int64]int64{}, conns: map[int64]*store.Connection{}}
+// NewRefs returns Refs that know no record yet.
+func NewRefs() *Refs {
+	return &Refs{userCompany: map[int64]int64{}, userName: map[int64]string{}, connCompany: map[int64]int64{}, conns: map[int64]*Connection{}}
 }
 
-// add records d's users and connections and verifies that every reference
-// in d stays inside one company.
-func (r *refs) add(d *store.Dataset) error {
+// Add records d's users and connections and verifies that every reference
+// in d stays inside one company; it wraps ErrCrossTenant when one does not.
+func (r *Refs) Add(d *Dataset) error {
 	for _, u := range d.Users {
 		r.userCompany[u.ID] = u.CompanyID
 		r.userName[u.ID] = u.FirstName + " " + u.LastName
@@ -58,3 +59,9 @@ func (r *refs) add(d *store.Dataset) error {
 	}
 	return nil
 }
+
+// UserName is the name an identity linked to user id copies ("First Last").
+func (r *Refs) UserName(id int64) string { return r.userName[id] }
+
+// Connection is the loaded connection id, or nil.
+func (r *Refs) Connection(id int64) *Connection { return r.conns[id] }
