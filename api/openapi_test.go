@@ -857,8 +857,7 @@ func TestSpecCheckerCatchesMutations(t *testing.T) {
 			})
 		}, ".serviceAccountDesignator: nullable = false, want true"},
 		{"identity's connection nullable", func(d *openapi3.T) {
-			// Without a type of its own, the wrapper lets the nullable Connection's null through.
-			schema(d, "VersionControlIdentity").Properties["connection"].Value.Type = nil
+			schema(d, "VersionControlIdentity").Properties["connection"] = d.Components.Schemas["NullableConnection"]
 		}, ".connection: nullable = true, want false"},
 		{"identity field renamed", func(d *openapi3.T) {
 			s := schema(d, "VersionControlIdentity")
@@ -885,4 +884,23 @@ func TestSpecCheckerCatchesMutations(t *testing.T) {
 				"no reported problem contains %q; got:\n%s", m.want, strings.Join(found, "\n"))
 		})
 	}
+}
+
+// TestNullableConnectionIsConnection: NullableConnection is Connection
+// written out again with nullable (OpenAPI 3.0.3 readers reject null
+// through an allOf of a non-nullable schema); nothing else may differ.
+func TestNullableConnectionIsConnection(t *testing.T) {
+	t.Parallel()
+	doc, err := loadSpec(api.Spec)
+	require.NoError(t, err)
+	plain := *doc.Components.Schemas["Connection"].Value
+	nullable := *doc.Components.Schemas["NullableConnection"].Value
+	require.False(t, plain.Nullable, "Connection")
+	require.True(t, nullable.Nullable, "NullableConnection")
+	nullable.Nullable, nullable.Description, nullable.Extensions = plain.Nullable, plain.Description, plain.Extensions
+	a, err := json.Marshal(plain)
+	require.NoError(t, err)
+	b, err := json.Marshal(nullable)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(a), string(b), "NullableConnection differs from Connection beyond nullable and its description")
 }

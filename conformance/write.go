@@ -4,14 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"reflect"
-	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
-// writeReason marks changes the checker makes.
+// writeReason marks the changes the checker makes.
 const writeReason = "identities conformance check"
 
 // undoTimeout bounds each restoring step. Restoring runs on a context that
@@ -19,151 +18,341 @@ const writeReason = "identities conformance check"
 // back what it changed.
 const undoTimeout = 30 * time.Second
 
-// unrestorable are the fields the API sets itself on a change; no request
-// sets them back.
-var unrestorable = map[string]bool{"updatedAt": true, "connectedAt": true, "disconnectedAt": true}
-
-// step is one PUT and what the field it changes must hold afterwards.
-type step struct {
-	op, name, action string
-	body             map[string]any
-	field            string
-	want             func(any) bool
+// change is one PUT on the target identity, the test of what it did, and
+// the PUT that undoes it.
+type change struct {
+	m          *mutation
+	name, undo string
+	body, back map[string]any
+	want       func(it map[string]any) bool
 }
 
-// writer holds one identity's write checks and the undos not yet run,
-// innermost last.
+// snapshot is a family's identities as one walk read them.
+type snapshot struct {
+	items map[int64]map[string]any
+	ex    map[int64]*exchange
+	order []int64
+}
+
+// writer holds one target identity's write checks and the undos not yet
+// run, innermost last.
 type writer struct {
 	c       *checker
-	f       Family
+	f       *famState
 	id      int64
-	path    string
-	undo    []step
+	path    func(m *mutation) string
+	undo    []change
 	changed bool
+	snap    *snapshot // the family as last read
 }
 
-// write exercises the three PUTs on one identity, verifies each change
-// through the list (read-your-writes) and undoes it, changing only what can
-// be set back exactly:
-//
-//   - an access flag is set and cleared only when it is unset at first
-//     (setting it records the time, which clearing and setting cannot
-//     restore); a set flag is skipped, with a check saying so;
-//   - the identity is marked and unmarked as a service account only when it
-//     is not one at first (marking records the time and the key's user as
-//     serviceAccountDesignator); a service account is skipped likewise;
-//   - the link is always exercised: a user is linked and unlinked, or the
-//     linked user is unlinked and linked again. Its timestamps, connectedAt
-//     and disconnectedAt, cannot be restored, and neither can updatedAt,
-//     which every change sets; the report notes this.
-//
-// Each undo is registered before its change is sent and runs even when ctx
-// is cancelled, so an interrupted run restores what it changed. Finally the
-// identity is read back and compared, field by field, with what it was.
-func (c *checker) write(ctx context.Context, f Family, id int64) (err error) {
-	ids := operationIDs[f.Segment]
-	orig, err := c.find(ctx, f, id)
-	if err != nil || orig == nil {
-		return err
-	}
-	w := &writer{c: c, f: f, id: id, path: fmt.Sprintf("/user-identities/%s/%d/", f.Segment, id)}
-	defer func() {
-		if uerr := w.unwind(ctx, orig); err == nil {
-			err = uerr
+// writeChecks changes each target identity with every PUT, checks what
+// the answer and the list then show, repeats each PUT, and restores it:
+// only what can be set back exactly is changed (a flag only when it is
+// unset, a mark only when the identity is not marked; the link is always
+// exercised, its timestamps being the API's), and every undo is
+// registered before its change is sent and runs even when ctx is
+// cancelled.
+func (c *checker) writeChecks(ctx context.Context) error {
+	if len(c.cfg.Targets) == 0 {
+		for _, name := range []string{checkWriteRead, checkWriteIsolated, checkWriteIdempotent, checkWriteRestored} {
+			c.skip(name, "all", "needs --write with an identity of each family to change and restore")
 		}
-	}()
-	isSet := func(v any) bool { return v != nil }
-	isNull := func(v any) bool { return v == nil }
-
-	for _, t := range f.Toggles {
-		if orig[t.Property] != nil {
-			w.skip(ids.toggle, fmt.Sprintf("toggle %s skipped: %s is set, and clearing and setting it again would change its time; choose an identity without it", t.Field, t.Property))
+		return nil
+	}
+	for _, f := range c.fams {
+		id, ok := c.cfg.Targets[f.name]
+		if !ok {
 			continue
 		}
-		if err := w.try(ctx,
-			step{ids.toggle, "toggle " + t.Field + " on", "toggle", map[string]any{"toggle": true, "toggleField": t.Field}, t.Property, isSet},
-			step{ids.toggle, "restore: toggle " + t.Field + " off", "toggle", map[string]any{"toggle": false, "toggleField": t.Field}, t.Property, isNull},
-		); err != nil {
+		if !f.ok {
+			c.skip(checkWriteRead, f.name, "the key may not list these identities")
+			continue
+		}
+		if err := c.writeFamily(ctx, f, id); err != nil {
 			return err
 		}
 	}
+	return nil
+}
 
-	if orig["serviceAccount"] != nil {
-		w.skip(ids.serviceAccount, "service account skipped: the identity is one, and unmarking and marking it again would change serviceAccount (the time) and serviceAccountDesignator (to the key's user); choose an identity that is not one")
-	} else if err := w.try(ctx,
-		step{ids.serviceAccount, "mark as service account", "service-account", map[string]any{"serviceAccount": true, "serviceAccountReason": writeReason}, "serviceAccount", isSet},
-		step{ids.serviceAccount, "restore: unmark", "service-account", map[string]any{"serviceAccount": false, "serviceAccountReason": writeReason}, "serviceAccount", isNull},
-	); err != nil {
-		return err
+func (c *checker) snapshot(ctx context.Context, f *famState) (*snapshot, *walk, error) {
+	w, err := c.walkList(ctx, f, nil, f.maxLimit(), c.cfg.MaxPages, mainAuth)
+	if err != nil || w.failed != nil {
+		return nil, w, err
 	}
+	s := &snapshot{items: map[int64]map[string]any{}, ex: map[int64]*exchange{}}
+	for i, id := range w.ids {
+		s.items[id], s.ex[id] = w.items[i], w.pageExchange(i)
+		s.order = append(s.order, id)
+	}
+	return s, w, nil
+}
 
-	linkedTo := func(u int64) func(any) bool { return func(v any) bool { return userID(v) == u } }
-	unlink := func(name string) step {
-		return step{ids.connect, name, "connect", map[string]any{"userId": nil}, "user", isNull}
-	}
-	link := func(name string, u int64) step {
-		return step{ids.connect, name, "connect", map[string]any{"userId": u}, "user", linkedTo(u)}
-	}
-	if origUser := userID(orig["user"]); origUser != 0 {
-		w.note(ids.connect)
-		return w.try(ctx, unlink("unlink"), link("restore: link the original user", origUser))
-	}
-	other, err := c.someUser(ctx, f)
+func (c *checker) writeFamily(ctx context.Context, f *famState, id int64) (err error) {
+	before, w, err := c.snapshot(ctx, f)
 	if err != nil {
 		return err
 	}
-	if other == 0 {
-		w.skip(ids.connect, "link skipped: no linked identity shows a user id to link")
+	if before == nil {
+		c.fail(checkWriteRead, c.finding(f.listOp, "listing before the writes failed: "+w.failed.brief(), w.failed))
 		return nil
 	}
-	w.note(ids.connect)
-	return w.try(ctx, link("link a user", other), unlink("restore: unlink"))
+	orig := before.items[id]
+	if orig == nil {
+		c.skip(checkWriteRead, fmt.Sprintf("%s identity %d", f.name, id), fmt.Sprintf("identity %d is not in the first %d pages of the list", id, c.cfg.MaxPages))
+		return nil
+	}
+	wr := &writer{c: c, f: f, id: id, snap: before, path: func(m *mutation) string { return m.itemPath(strconv.FormatInt(id, 10)) }}
+	defer func() {
+		if uerr := wr.unwind(ctx, before); err == nil {
+			err = uerr
+		}
+	}()
+	if err := wr.refusals(ctx); err != nil {
+		return err
+	}
+	for _, m := range f.mutations {
+		for _, ch := range wr.changes(m, wr.current(), true) {
+			if err := wr.try(ctx, ch); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
-// skip records a write check not made, and why.
-func (w *writer) skip(op, why string) {
-	w.c.report.Checks = append(w.c.report.Checks, Check{Operation: op, Name: why, Request: "-"})
+// current is the target as last read.
+func (w *writer) current() map[string]any { return w.snap.items[w.id] }
+
+// changes are the changes of m that can be undone exactly on it.
+func (w *writer) changes(m *mutation, it map[string]any, report bool) []change {
+	subject := fmt.Sprintf("%s on %s identity %d", m.opID, w.f.name, w.id)
+	base := m.validBody()
+	with := func(kv ...any) map[string]any {
+		b := map[string]any{}
+		for k, v := range base {
+			b[k] = v
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			b[kv[i].(string)] = kv[i+1]
+		}
+		return b
+	}
+	set := func(field string) func(map[string]any) bool {
+		return func(it map[string]any) bool { return it[field] != nil }
+	}
+	unset := func(field string) func(map[string]any) bool {
+		return func(it map[string]any) bool { return it[field] == nil }
+	}
+	skip := func(reason string) {
+		if report {
+			w.c.skip(checkWriteRead, subject, reason)
+		}
+	}
+	var out []change
+	switch m.kind {
+	case mutFlag:
+		for _, fl := range m.flags {
+			if it[fl.field] != nil {
+				skip(fmt.Sprintf("%s is set; clearing and setting it again would change its time: choose an identity without it", fl.field))
+				continue
+			}
+			out = append(out, change{m: m, name: "set " + fl.member, undo: "clear " + fl.member,
+				body: with(m.prop, true, m.enumProp, fl.member), back: with(m.prop, false, m.enumProp, fl.member), want: set(fl.field)})
+		}
+	case mutMark:
+		if it[m.field] != nil {
+			skip(fmt.Sprintf("%s is set; unmarking and marking it again would change it: choose an identity that is not marked", m.field))
+			break
+		}
+		out = append(out, change{m: m, name: "mark " + m.field, undo: "unmark " + m.field, body: with(m.prop, true), back: with(m.prop, false), want: set(m.field)})
+	case mutLink:
+		linkedTo := func(u int64) func(map[string]any) bool {
+			return func(it map[string]any) bool { return linkedID(it[m.field]) == u }
+		}
+		if u := linkedID(it[m.field]); u != 0 {
+			out = append(out, change{m: m, name: "unlink " + m.field, undo: fmt.Sprintf("link %s %d again", m.field, u),
+				body: with(m.prop, nil), back: with(m.prop, u), want: unset(m.field)})
+			break
+		}
+		u := int64(0)
+		for _, id := range w.snap.order {
+			if u = linkedID(w.snap.items[id][m.field]); u != 0 {
+				break
+			}
+		}
+		if u == 0 {
+			skip("no listed identity is linked to a " + m.field + " to link this one to")
+			break
+		}
+		out = append(out, change{m: m, name: fmt.Sprintf("link %s %d", m.field, u), undo: "unlink " + m.field,
+			body: with(m.prop, u), back: with(m.prop, nil), want: linkedTo(u)})
+	}
+	return out
 }
 
-// note records, as a passing check, what restoring cannot put back.
-func (w *writer) note(op string) {
-	w.skip(op, "note: connectedAt/disconnectedAt and updatedAt are set by the API and cannot be restored")
+// refusals sends the first change of each PUT without a key and, when
+// one is given, with the read-only key: each must be refused (401, 403)
+// and change nothing. Undos are registered in case the server accepts.
+func (w *writer) refusals(ctx context.Context) error {
+	c := w.c
+	type probe struct {
+		check string
+		auth  auth
+		want  int
+		what  string
+	}
+	probes := []probe{{checkAuthMissing, noAuth, http.StatusUnauthorized, "without a key"}}
+	if c.cfg.ReadToken != "" {
+		probes = append(probes, probe{checkAuthReadOnly, readAuth, http.StatusForbidden, "with the read-only key"})
+	}
+	for _, p := range probes {
+		if !c.on(p.check) {
+			continue
+		}
+		for _, m := range w.f.mutations {
+			chs := w.changes(m, w.current(), false)
+			if len(chs) == 0 {
+				continue
+			}
+			ch := chs[0]
+			w.undo = append(w.undo, ch)
+			ex, err := c.do(ctx, put(w.path(m), ch.body).with(p.auth))
+			if err != nil {
+				return err
+			}
+			subject := fmt.Sprintf("%s %s on identity %d %s", m.opID, ch.name, w.id, p.what)
+			failed := false
+			if ex.status != p.want {
+				failed = true
+				c.fail(p.check, c.finding(subject, fmt.Sprintf("answered %s, want %d", ex.brief(), p.want), ex))
+			}
+			now, rex, err := c.readBack(ctx, w.f, w.id, w.current())
+			if err != nil {
+				return err
+			}
+			if d := diffFields(w.current(), now, nil); len(d) > 0 {
+				failed = true
+				w.changed = true
+				c.fail(p.check, c.finding(subject, "the identity changed: "+strings.Join(d, "; "), rex))
+				if err := w.restore(ctx); err != nil {
+					return err
+				}
+			} else {
+				w.undo = w.undo[:len(w.undo)-1]
+			}
+			if !failed {
+				c.pass(p.check)
+			}
+		}
+	}
+	return nil
 }
 
-// try makes one change and undoes it. The undo is registered before the
-// change is sent: the server may apply a change whose answer never arrives,
-// and every undo is harmless when the change did not happen.
-func (w *writer) try(ctx context.Context, change, undo step) error {
-	w.undo = append(w.undo, undo)
+// try makes one change, checks it, repeats it, and undoes it.
+func (w *writer) try(ctx context.Context, ch change) error {
+	c := w.c
+	w.undo = append(w.undo, ch)
 	w.changed = true
-	status, err := w.put(ctx, change)
+	prev := w.snap
+	subject := fmt.Sprintf("%s %s on identity %d", ch.m.opID, ch.name, w.id)
+	ex, err := c.do(ctx, put(w.path(ch.m), ch.body))
 	if err != nil {
 		return err // unwind undoes it
 	}
-	if status >= 400 && status < 500 { // refused: nothing to undo
-		w.undo = w.undo[:len(w.undo)-1]
-		return nil
+	if ex.status != http.StatusOK {
+		c.fail(checkWriteRead, c.finding(subject, "answered "+ex.brief()+quoteMessage(ex)+", want 200", ex))
+		if ex.status >= 400 && ex.status < 500 { // refused: nothing to undo
+			w.undo = w.undo[:len(w.undo)-1]
+			return nil
+		}
+		return w.restore(ctx)
+	}
+	answer := ex.object()
+	after, walk, err := c.snapshot(ctx, w.f)
+	if err != nil {
+		return err
+	}
+	switch {
+	case after == nil:
+		c.fail(checkWriteRead, c.finding(subject, "listing after the change failed: "+walk.failed.brief(), walk.failed))
+	case !ch.want(answer):
+		c.fail(checkWriteRead, c.finding(subject, "the answer does not show the change: "+strings.Join(diffFields(prev.items[w.id], answer, nil), "; "), ex))
+	case after.items[w.id] == nil:
+		c.fail(checkWriteRead, c.finding(subject, fmt.Sprintf("identity %d is no longer listed", w.id), walk.pageExchange(0)))
+	case !reflect.DeepEqual(after.items[w.id], answer):
+		c.fail(checkWriteRead, c.finding(subject, "the list then differs from the answer: "+strings.Join(diffFields(answer, after.items[w.id], nil), "; "), after.ex[w.id]))
+	default:
+		c.pass(checkWriteRead)
+	}
+	if after != nil {
+		w.isolated(subject, prev, after)
+		w.snap = after
+	}
+	again, err := c.do(ctx, put(w.path(ch.m), ch.body))
+	if err != nil {
+		return err
+	}
+	switch {
+	case again.status != http.StatusOK:
+		c.fail(checkWriteIdempotent, c.finding(subject+" repeated", "answered "+again.brief()+", want 200 as the first time", again))
+	case !reflect.DeepEqual(again.object(), answer):
+		c.fail(checkWriteIdempotent, c.finding(subject+" repeated", "the answer differs from the first one: "+strings.Join(diffFields(answer, again.object(), nil), "; "), again))
+	default:
+		now, rex, err := c.readBack(ctx, w.f, w.id, answer)
+		if err != nil {
+			return err
+		}
+		if d := diffFields(answer, now, nil); len(d) > 0 {
+			c.fail(checkWriteIdempotent, c.finding(subject+" repeated", "the identity changed: "+strings.Join(d, "; "), rex))
+		} else {
+			c.pass(checkWriteIdempotent)
+		}
 	}
 	return w.restore(ctx)
+}
+
+// isolated checks that only the target changed between two reads.
+func (w *writer) isolated(subject string, prev, after *snapshot) {
+	for _, id := range prev.order {
+		if id == w.id {
+			continue
+		}
+		if d := diffFields(prev.items[id], after.items[id], nil); len(d) > 0 {
+			w.c.fail(checkWriteIsolated, w.c.finding(subject, fmt.Sprintf("identity %d changed too: %s", id, strings.Join(d, "; ")), after.ex[id]))
+			return
+		}
+	}
+	w.c.pass(checkWriteIsolated)
 }
 
 // restore runs the latest undo on a context the run's cancellation does
 // not reach.
 func (w *writer) restore(ctx context.Context) error {
-	u := w.undo[len(w.undo)-1]
+	ch := w.undo[len(w.undo)-1]
 	w.undo = w.undo[:len(w.undo)-1]
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
 	defer cancel()
-	status, err := w.put(rctx, u)
-	if err != nil || status != http.StatusOK {
-		w.c.log.Warn("could not restore an identity", "family", w.f.Segment, "id", w.id, "step", u.name, "status", status, "err", err)
+	ex, err := w.c.do(rctx, put(w.path(ch.m), ch.back))
+	if err != nil {
+		w.c.log.Warn("could not restore an identity", "family", w.f.name, "id", w.id, "step", ch.undo, "err", err)
+		return err
 	}
-	return err
+	if ex.status != http.StatusOK {
+		w.c.fail(checkWriteRestored, w.c.finding(fmt.Sprintf("%s %s on identity %d", ch.m.opID, ch.undo, w.id), "answered "+ex.brief()+", want 200", ex))
+		return nil
+	}
+	if w.snap.items[w.id] != nil {
+		w.snap.items[w.id] = ex.object()
+	}
+	return nil
 }
 
-// unwind runs the undos left by an interrupted run, then checks that the
-// identity reads back as it was but for the fields the API sets itself.
-func (w *writer) unwind(ctx context.Context, orig map[string]any) error {
+// unwind runs the undos an interrupted run left, then reads the family
+// back and compares it with how it was: the target but for the fields
+// the API sets itself, which the report lists, and every other identity.
+func (w *writer) unwind(ctx context.Context, before *snapshot) error {
 	var first error
 	for len(w.undo) > 0 {
 		if err := w.restore(ctx); err != nil && first == nil {
@@ -175,113 +364,32 @@ func (w *writer) unwind(ctx context.Context, orig map[string]any) error {
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
 	defer cancel()
-	now, err := w.c.find(rctx, w.f, w.id)
-	if err != nil || now == nil {
-		if err != nil && first == nil {
+	after, walk, err := w.c.snapshot(rctx, w.f)
+	if err != nil || after == nil {
+		if err == nil {
+			w.c.fail(checkWriteRestored, w.c.finding(w.f.listOp, "listing after the writes failed: "+walk.failed.brief(), walk.failed))
+		}
+		if first == nil {
 			first = err
 		}
 		return first
 	}
-	check := Check{Operation: operationIDs[w.f.Segment].list, Name: fmt.Sprintf("restored: identity %d reads back as before but for updatedAt, connectedAt and disconnectedAt", w.id), Request: "-"}
-	for _, k := range changedFields(orig, now) {
-		check.Violations = append(check.Violations, Violation{Path: "/" + k, Reason: fmt.Sprintf("was %v before the write checks, is %v after", orig[k], now[k])})
+	subject := fmt.Sprintf("%s identity %d", w.f.name, w.id)
+	orig, now := before.items[w.id], after.items[w.id]
+	if d := diffFields(orig, now, w.c.api.setByAPI); len(d) > 0 {
+		w.c.fail(checkWriteRestored, w.c.finding(subject, "not restored: "+strings.Join(d, "; "), after.ex[w.id]))
+	} else {
+		w.c.pass(checkWriteRestored)
 	}
-	if len(check.Violations) > 0 {
-		w.c.log.Warn("an identity was not restored exactly", "family", w.f.Segment, "id", w.id, "fields", len(check.Violations))
+	var lost []string
+	for _, k := range sortedKeys(orig, now) {
+		if w.c.api.setByAPI[k] && !reflect.DeepEqual(orig[k], now[k]) {
+			lost = append(lost, fmt.Sprintf("%s was %s, is %s", k, brief(orig[k]), brief(now[k])))
+		}
 	}
-	w.c.report.Checks = append(w.c.report.Checks, check)
+	if len(lost) > 0 {
+		w.c.note(checkWriteRestored, subject+": set by the API, so not restorable: "+strings.Join(lost, "; "))
+	}
+	w.isolated(subject+" (the whole run)", before, after)
 	return first
-}
-
-// changedFields lists, in name order, the fields that differ between two
-// reads of an identity, leaving out those no request can set back.
-func changedFields(before, after map[string]any) []string {
-	var out []string
-	for k := range before {
-		if !unrestorable[k] && !reflect.DeepEqual(before[k], after[k]) {
-			out = append(out, k)
-		}
-	}
-	for k := range after {
-		if _, ok := before[k]; !ok && !unrestorable[k] {
-			out = append(out, k)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// put sends one PUT and checks that the answer and a fresh read of the
-// list agree on the field it changed. It returns the answer's status.
-func (w *writer) put(ctx context.Context, s step) (int, error) {
-	c := w.c
-	ex, err := c.do(ctx, s.op, s.name, http.MethodPut, w.path+s.action, nil, s.body, c.cfg.Token, http.StatusOK)
-	if err != nil || ex.status != http.StatusOK {
-		return ex.status, err
-	}
-	// An index, not a pointer: find appends checks and may move them.
-	i := len(c.report.Checks) - 1
-	if !s.want(ex.data[s.field]) {
-		c.report.Checks[i].Violations = append(c.report.Checks[i].Violations, Violation{Path: "/" + s.field, Reason: fmt.Sprintf("after %s the answer has %s = %v", s.name, s.field, ex.data[s.field])})
-	}
-	now, err := c.find(ctx, w.f, w.id)
-	if err != nil {
-		return ex.status, err
-	}
-	if now == nil || !s.want(now[s.field]) {
-		c.report.Checks[i].Violations = append(c.report.Checks[i].Violations, Violation{Path: "/" + s.field, Reason: fmt.Sprintf("after %s the list does not show the change (read-your-writes)", s.name)})
-	}
-	return ex.status, nil
-}
-
-func userID(v any) int64 {
-	m, _ := v.(map[string]any)
-	id, _ := m["id"].(float64)
-	return int64(id)
-}
-
-// find walks the list until it meets the identity; nil when it is absent.
-// Pages it reads are validated like any other.
-func (c *checker) find(ctx context.Context, f Family, id int64) (map[string]any, error) {
-	op := operationIDs[f.Segment].list
-	for page := 1; page <= 10*c.cfg.MaxPages; page++ {
-		q := url.Values{"page": {strconv.Itoa(page)}, "limit": {"50"}, "sort": {"IDENTITY_ID"}}
-		ex, err := c.do(ctx, op, fmt.Sprintf("read back identity %d (page %d)", id, page), http.MethodGet, "/user-identities/"+f.Segment, q, nil, c.cfg.Token, http.StatusOK)
-		if err != nil || ex.status != http.StatusOK {
-			return nil, err
-		}
-		items := dataOf(ex)
-		for _, it := range items {
-			if v, _ := it["id"].(float64); int64(v) == id {
-				return it, nil
-			}
-		}
-		if len(items) < 50 {
-			break
-		}
-	}
-	c.report.Checks = append(c.report.Checks, Check{Operation: op, Name: fmt.Sprintf("find identity %d", id), Request: "-",
-		Violations: []Violation{{Reason: fmt.Sprintf("identity %d is not in the list", id)}}})
-	return nil, nil
-}
-
-// someUser returns the id of a user linked to any listed identity.
-func (c *checker) someUser(ctx context.Context, f Family) (int64, error) {
-	for page := 1; page <= c.cfg.MaxPages; page++ {
-		q := url.Values{"page": {strconv.Itoa(page)}, "limit": {"50"}}
-		ex, err := c.do(ctx, operationIDs[f.Segment].list, fmt.Sprintf("look for a user to link (page %d)", page), http.MethodGet, "/user-identities/"+f.Segment, q, nil, c.cfg.Token, http.StatusOK)
-		if err != nil || ex.status != http.StatusOK {
-			return 0, err
-		}
-		items := dataOf(ex)
-		for _, it := range items {
-			if u := userID(it["user"]); u != 0 {
-				return u, nil
-			}
-		}
-		if len(items) < 50 {
-			break
-		}
-	}
-	return 0, nil
 }

@@ -1,6 +1,12 @@
 // Package contract checks HTTP requests and responses against the User
 // Identities OpenAPI document. The server, the client and the conformance
 // tools all validate through it, so there is one validator in the module.
+//
+// kin-openapi matches routes and checks parameters, request bodies, statuses
+// and headers. JSON response bodies are checked by their schemas compiled
+// once (package compiled), which read the body's bytes as they stream and
+// agree with kin-openapi on every body, violation for violation; a
+// differential test and a fuzz target hold them to it.
 package contract
 
 import (
@@ -10,9 +16,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -21,6 +27,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/identities-go/identities/api"
+	"github.com/identities-go/identities/contract/compiled"
 )
 
 // Sentinel errors of route matching.
@@ -39,6 +46,11 @@ type Validator struct {
 	basePath string
 	// methods lists, per path template, the methods the document serves.
 	methods map[string][]string
+	// bodies holds the compiled schema of each JSON response body, by
+	// media type; a media type without one is validated by kin-openapi.
+	bodies map[*openapi3.MediaType]*compiled.Schema
+	// fallbacks lists what kin-openapi validates in place of a compiled schema.
+	fallbacks []string
 }
 
 // Route is the operation a request resolves to.
@@ -94,8 +106,67 @@ func Load(spec []byte, basePath string) (*Validator, error) {
 		}
 		slices.Sort(methods[path])
 	}
-	return &Validator{doc: doc, router: router, basePath: strings.TrimSuffix(basePath, "/"), methods: methods}, nil
+	v := &Validator{doc: doc, router: router, basePath: strings.TrimSuffix(basePath, "/"), methods: methods}
+	v.compileBodies()
+	return v, nil
 }
+
+// compileBodies compiles the schema of every JSON response body once. The
+// compiled schemas decode as kin-openapi's registered JSON decoder does;
+// without one, or for an OpenAPI 3.1 document (which kin-openapi validates
+// with JSON Schema 2020-12), every body is left to kin-openapi.
+func (v *Validator) compileBodies() {
+	v.bodies = map[*openapi3.MediaType]*compiled.Schema{}
+	decode := openapi3filter.RegisteredBodyDecoder("application/json")
+	if decode == nil || v.doc.IsOpenAPI31OrLater() {
+		v.fallbacks = append(v.fallbacks, "every response body: no JSON decoder or an OpenAPI 3.1 document")
+		return
+	}
+	// kin-openapi rejects repeated member names when built with encoding/json/v2.
+	_, dupErr := decode(strings.NewReader(`{"a":1,"a":2}`), http.Header{}, nil, nil)
+	opts := append(slices.Clone(compiledFormatOptions), compiled.RejectDuplicateNames(dupErr != nil))
+	bySchema := map[*openapi3.Schema]*compiled.Schema{}
+	paths := v.doc.Paths.InMatchingOrder()
+	slices.Sort(paths)
+	for _, path := range paths {
+		ops := v.doc.Paths.Value(path).Operations()
+		for _, method := range slices.Sorted(maps.Keys(ops)) {
+			op := ops[method]
+			if op.Responses == nil {
+				continue
+			}
+			for status, resp := range op.Responses.Map() {
+				if resp.Value == nil {
+					continue
+				}
+				for name, mt := range resp.Value.Content {
+					if mt == nil || mt.Schema == nil || mt.Schema.Value == nil || v.bodies[mt] != nil {
+						continue
+					}
+					where := fmt.Sprintf("%s %s %s", op.OperationID, status, name)
+					cs, ok := bySchema[mt.Schema.Value]
+					if !ok {
+						var err error
+						if cs, err = compiled.Compile(mt.Schema, opts...); err != nil {
+							v.fallbacks = append(v.fallbacks, where+": "+err.Error())
+							continue
+						}
+						bySchema[mt.Schema.Value] = cs
+						for _, f := range cs.Fallbacks() {
+							v.fallbacks = append(v.fallbacks, where+": "+f.String())
+						}
+					}
+					v.bodies[mt] = cs
+				}
+			}
+		}
+	}
+}
+
+// Fallbacks lists the response body schemas, or parts of them, that
+// kin-openapi validates because the compiled validator does not support a
+// keyword they use. It is empty for the embedded document.
+func (v *Validator) Fallbacks() []string { return slices.Clone(v.fallbacks) }
 
 // Document is the loaded OpenAPI document. Treat it as read-only.
 func (v *Validator) Document() *openapi3.T { return v.doc }
@@ -209,7 +280,7 @@ func (v *Validator) ValidateRequest(ctx context.Context, r *http.Request, route 
 			MultiError:              true,
 			AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc,
 			SkipSettingDefaults:     true,
-			SchemaValidationOptions: []openapi3.SchemaValidationOption{dateTimeFormat},
+			SchemaValidationOptions: kinFormatOptions,
 		},
 	}
 	err := openapi3filter.ValidateRequest(ctx, input)
@@ -318,45 +389,9 @@ func bodyField(err error) FieldError {
 	return FieldError{Location: "body", Message: msg}
 }
 
-// schemaPointer is the JSON pointer to the value se is about. kin-openapi
-// points an "unsupported property" error at the enclosing object; the
-// property itself is the more useful place, so it is appended.
-func schemaPointer(se *openapi3.SchemaError) string {
-	parts := se.JSONPointer()
-	if se.SchemaField == "properties" {
-		if name, ok := unsupportedProperty(se.Reason); ok {
-			parts = append(parts, name)
-		}
-	}
-	return pointer(parts)
-}
-
-// unsupportedProperty extracts the name from kin-openapi's
-// `property "name" is unsupported` reason.
-func unsupportedProperty(reason string) (string, bool) {
-	quoted, ok := strings.CutPrefix(reason, "property ")
-	if !ok {
-		return "", false
-	}
-	quoted, ok = strings.CutSuffix(quoted, " is unsupported")
-	if !ok {
-		return "", false
-	}
-	name, err := strconv.Unquote(quoted)
-	return name, err == nil
-}
-
-func pointer(parts []string) string {
-	if len(parts) == 0 {
-		return ""
-	}
-	var b strings.Builder
-	for _, p := range parts {
-		b.WriteByte('/')
-		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(p))
-	}
-	return b.String()
-}
+// schemaPointer is the JSON pointer to the value se is about (the
+// property itself for an unsupported property).
+func schemaPointer(se *openapi3.SchemaError) string { return compiled.KinPointer(se) }
 
 // Violation is a response that does not conform to the document.
 type Violation struct {
@@ -403,15 +438,69 @@ func (e *ResponseError) Unwrap() []error {
 
 // ValidateResponse checks a response to r (which resolved to route): the
 // status must be documented for the operation, and the content type, headers
-// and body must match it. It returns nil or a *ResponseError.
+// and body must match it. It returns nil or a *ResponseError. A JSON body is
+// checked by its compiled schema, everything else by kin-openapi.
 func (v *Validator) ValidateResponse(ctx context.Context, r *http.Request, route *Route, status int, header http.Header, body []byte) error {
 	op := route.OperationID()
-	if route.route.Operation.Responses.Status(status) == nil {
+	resp := route.route.Operation.Responses.Status(status)
+	if resp == nil {
 		return &ResponseError{Violations: []*Violation{{
 			Operation: op, Status: status,
 			Reason: fmt.Sprintf("status %d is not documented for this operation", status),
 		}}}
 	}
+	cs := v.compiledBody(r, resp, status, header)
+	if cs == nil {
+		return v.validateResponseKin(ctx, r, route, status, header, body, false)
+	}
+	if err := v.validateResponseKin(ctx, r, route, status, header, body, true); err != nil {
+		return err
+	}
+	var ce *compiled.Error
+	var se *compiled.SyntaxError
+	switch err := cs.Validate(body); {
+	case err == nil:
+		return nil
+	case errors.As(err, &ce):
+		out := &ResponseError{Violations: make([]*Violation, len(ce.Violations))}
+		for i, cv := range ce.Violations {
+			out.Violations[i] = &Violation{Operation: op, Status: status, Path: cv.Path, Reason: cv.Reason}
+		}
+		return out
+	case errors.As(err, &se):
+		return &ResponseError{Violations: []*Violation{{Operation: op, Status: status, Reason: "failed to decode response body: " + se.Err.Error()}}}
+	default:
+		return fmt.Errorf("contract: validate response body: %w", err)
+	}
+}
+
+// compiledBody is the compiled schema of the response's body, or nil when
+// kin-openapi validates the body: it does whenever it would not decode the
+// body as JSON against a schema (HEAD, redirects, other media types).
+func (v *Validator) compiledBody(r *http.Request, resp *openapi3.ResponseRef, status int, header http.Header) *compiled.Schema {
+	if r.Method == http.MethodHead || resp.Value == nil {
+		return nil
+	}
+	switch status {
+	case http.StatusNotModified, http.StatusPermanentRedirect, http.StatusTemporaryRedirect, http.StatusMovedPermanently:
+		return nil
+	}
+	ct := header.Get("Content-Type")
+	base, _, _ := strings.Cut(ct, ";")
+	if !strings.EqualFold(strings.TrimSpace(base), "application/json") {
+		return nil
+	}
+	mt := resp.Value.Content.Get(ct)
+	if mt == nil {
+		return nil
+	}
+	return v.bodies[mt]
+}
+
+// validateResponseKin validates the response with kin-openapi, all of it or
+// all but the body (then the status is documented, the content type
+// matches and the compiled schema checks the body).
+func (v *Validator) validateResponseKin(ctx context.Context, r *http.Request, route *Route, status int, header http.Header, body []byte, headersOnly bool) error {
 	input := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{
 			Request:    r,
@@ -424,7 +513,8 @@ func (v *Validator) ValidateResponse(ctx context.Context, r *http.Request, route
 		Options: &openapi3filter.Options{
 			MultiError:              true,
 			IncludeResponseStatus:   true,
-			SchemaValidationOptions: []openapi3.SchemaValidationOption{dateTimeFormat},
+			ExcludeResponseBody:     headersOnly,
+			SchemaValidationOptions: kinFormatOptions,
 		},
 	}
 	err := openapi3filter.ValidateResponse(ctx, input)
@@ -432,7 +522,7 @@ func (v *Validator) ValidateResponse(ctx context.Context, r *http.Request, route
 		return nil
 	}
 	out := &ResponseError{}
-	collectViolations(err, op, status, "", out)
+	collectViolations(err, route.OperationID(), status, "", out)
 	return out
 }
 
@@ -471,14 +561,11 @@ func collectViolations(err error, op string, status int, where string, out *Resp
 		add("", e.Reason+": "+e.Err.Error())
 		return
 	case *openapi3.SchemaError:
-		// An allOf failure wraps the failures of its parts, which carry
+		// An allOf failure becomes the failures of its parts, which carry
 		// the precise pointers (/user/entryId rather than /user).
-		var inner openapi3.MultiError
-		if e.SchemaField == "allOf" && e.Origin != nil && errors.As(e.Origin, &inner) {
-			collectViolations(inner, op, status, where, out)
-			return
+		for _, kv := range compiled.KinViolations(e) {
+			add(kv.Path, kv.Reason)
 		}
-		add(schemaPointer(e), e.Reason)
 		return
 	}
 	var me openapi3.MultiError

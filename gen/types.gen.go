@@ -349,7 +349,7 @@ type ConnectRequest struct {
 	UserId *int64 `json:"userId"`
 }
 
-// Connection A company's connection to an outside service, through which identities are found, or `null` where there is none.
+// Connection A company's connection to an outside service, through which identities are found.
 type Connection struct {
 	AccountId      *string    `json:"accountId"`
 	AliasUpdatedAt *time.Time `json:"aliasUpdatedAt"`
@@ -475,7 +475,7 @@ type InfrastructureIdentity struct {
 	// ConnectedAt When the identity was last linked to a user.
 	ConnectedAt *time.Time `json:"connectedAt"`
 
-	// Connection The connection the identity was found in; never `null`.
+	// Connection A company's connection to an outside service, through which identities are found.
 	Connection Connection `json:"connection"`
 	CreatedAt  time.Time  `json:"createdAt"`
 
@@ -546,6 +546,9 @@ type InfrastructureToggleRequest struct {
 	ToggleField *InfrastructureToggleField `json:"toggleField,omitempty"`
 }
 
+// NullableConnection A company's connection to an outside service, or `null` where there is none.
+type NullableConnection = Connection
+
 // PageLimit The most items the page can hold.
 type PageLimit = int64
 
@@ -556,22 +559,22 @@ type PageNumber = int64
 type PersonIdentity struct {
 	ConnectedAt *time.Time `json:"connectedAt"`
 
-	// Connection A company's connection to an outside service, through which identities are found, or `null` where there is none.
-	Connection     *Connection `json:"connection"`
-	DisconnectedAt *time.Time  `json:"disconnectedAt"`
-	FirstName      *string     `json:"firstName"`
-	HasIdp         bool        `json:"hasIdp"`
-	HasMfa         bool        `json:"hasMfa"`
-	Id             int64       `json:"id"`
-	IdentityId     string      `json:"identityId"`
-	IsContractor   bool        `json:"isContractor"`
-	JobTitle       *string     `json:"jobTitle"`
-	LastName       *string     `json:"lastName"`
-	ManagerId      *string     `json:"managerId"`
-	ManagerName    *string     `json:"managerName"`
-	SecondaryEmail *string     `json:"secondaryEmail"`
-	SeparatedAt    *time.Time  `json:"separatedAt"`
-	StartedAt      *time.Time  `json:"startedAt"`
+	// Connection A company's connection to an outside service, or `null` where there is none.
+	Connection     *NullableConnection `json:"connection"`
+	DisconnectedAt *time.Time          `json:"disconnectedAt"`
+	FirstName      *string             `json:"firstName"`
+	HasIdp         bool                `json:"hasIdp"`
+	HasMfa         bool                `json:"hasMfa"`
+	Id             int64               `json:"id"`
+	IdentityId     string              `json:"identityId"`
+	IsContractor   bool                `json:"isContractor"`
+	JobTitle       *string             `json:"jobTitle"`
+	LastName       *string             `json:"lastName"`
+	ManagerId      *string             `json:"managerId"`
+	ManagerName    *string             `json:"managerName"`
+	SecondaryEmail *string             `json:"secondaryEmail"`
+	SeparatedAt    *time.Time          `json:"separatedAt"`
+	StartedAt      *time.Time          `json:"startedAt"`
 
 	// User A person with a Drata account, or `null` where there is none.
 	User     *User  `json:"user"`
@@ -640,7 +643,7 @@ type VersionControlIdentity struct {
 	// ConnectedAt When the identity was last linked to a user.
 	ConnectedAt *time.Time `json:"connectedAt"`
 
-	// Connection The connection the identity was found in; never `null`.
+	// Connection A company's connection to an outside service, through which identities are found.
 	Connection Connection `json:"connection"`
 	CreatedAt  time.Time  `json:"createdAt"`
 
