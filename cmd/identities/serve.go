@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/identities-go/identities/apikey"
+	"github.com/identities-go/identities/internal/tracing"
 	"github.com/identities-go/identities/metrics"
 	"github.com/identities-go/identities/ratelimit"
 	"github.com/identities-go/identities/seed"
@@ -131,8 +132,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		// The address listened on: --addr may have left the port to the system.
 		fmt.Fprint(stdout, welcome("http://"+ln.Addr().String()+"/"+strings.Trim(*basePath, "/")))
 	}
+	// Traces, when the OTEL_* variables ask for them.
+	traced, stopTracing, err := tracing.Start(ctx, "identities", readBuildVersion().Module, srv)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(sctx); err != nil {
+			log.Warn("tracing: flush at exit", "err", err)
+		}
+	}()
 	hs := &http.Server{
-		Handler:           srv,
+		Handler:           traced,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
