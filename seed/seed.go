@@ -46,8 +46,6 @@ var (
 	botNames   = []string{"deploy-bot", "ci-runner", "terraform", "backup-agent", "monitoring", "release-bot", "dependabot", "etl-service"}
 	docTypes   = []struct{ name, typ string }{{"Security Training", "SEC_TRAINING"}, {"Acceptable Use Policy", "POLICY"}, {"HIPAA Training", "HIPAA_TRAINING"}, {"Offer Letter", "OFFER_LETTER"}}
 	companies  = []string{"Acme Corp", "Globex", "Initech", "Umbrella", "Hooli", "Stark Industries", "Wayne Enterprises", "Soylent", "Tyrell", "Cyberdyne"}
-	infraTypes = []string{"AWS", "AWS_GOV_CLOUD", "DIGITAL_OCEAN", "GCP", "HEROKU", "AZURE", "AZURE_ORG_UNITS", "MONGO_DB_ATLAS", "CLOUDFLARE", "AWS_ORG_UNITS"}
-	vcsTypes   = []string{"BITBUCKET", "GITHUB", "GITHUB_ENTERPRISE", "GITLAB", "GITLAB_ON_PREM", "AZURE_REPOS", "AWS_CODECOMMIT"}
 	states     = []string{"ACTIVE", "ACTIVE", "ACTIVE", "MISCONFIGURED", "PENDING"}
 )
 
@@ -63,7 +61,8 @@ type gen struct {
 	partSize int // identities per part; 0: one part
 	left     int // identities still to make
 	yield    func(*store.Dataset, error) bool
-	stopped  bool // yield returned false
+	stopped  bool                      // yield returned false
+	types    map[store.Family][]string // client types by family, from the document
 }
 
 func (g *gen) next(kind string) int64 {
@@ -138,7 +137,13 @@ func Stream(o Options, partSize int) iter.Seq2[*store.Dataset, error] {
 			yield(nil, err)
 			return
 		}
+		types, err := clientTypes()
+		if err != nil {
+			yield(nil, err)
+			return
+		}
 		g := &gen{
+			types:    types,
 			r:        rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)),
 			ids:      map[string]int64{},
 			partSize: max(partSize, 0),
@@ -209,10 +214,7 @@ func (g *gen) company(index, identities int) {
 	}
 
 	for _, family := range []store.Family{store.Infrastructure, store.VersionControl} {
-		types := infraTypes
-		if family == store.VersionControl {
-			types = vcsTypes
-		}
+		types := g.types[family]
 		var conns []*store.Connection
 		for k := range 2 + g.r.IntN(3) {
 			owner := users[g.r.IntN(len(users))]
