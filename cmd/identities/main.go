@@ -174,7 +174,31 @@ func usage(w io.Writer) {
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("identities "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: identities %s [flags]\n", name)
+		if s := synopsis(name); s != "" {
+			fmt.Fprintf(stderr, "\n%s\n", s)
+		}
+		fmt.Fprintln(stderr, "\nflags:")
+		fs.PrintDefaults()
+	}
 	return fs
+}
+
+// synopsis is the one line that describes a command ("serve") or a verb
+// of one ("keys create").
+func synopsis(name string) string {
+	cmd, verb, _ := strings.Cut(name, " ")
+	c := commands[cmd]
+	if verb == "" {
+		return c.summary
+	}
+	for _, s := range c.subs {
+		if s.name == verb {
+			return name + " " + s.synopsis
+		}
+	}
+	return ""
 }
 
 // parse parses args, turning flag errors into usage errors.
