@@ -28,7 +28,7 @@ check-generated: generate ## Fail when gen/ differs from what api/openapi.yaml g
 	@test -z "$$(git status --porcelain -- gen/)" || { echo "gen/ has untracked generated files" >&2; git status --porcelain -- gen/ >&2; exit 1; }
 
 check-breaking: ## Fail on a breaking change since api/released/openapi.yaml (RELEASED) unless info.version's major is raised; prints the next CHANGELOG section.
-	$(GO) run ./cmd/identities diff --gate --format markdown $(RELEASED) api/openapi.yaml
+	$(GO) run -race ./cmd/identities diff --gate --format markdown $(RELEASED) api/openapi.yaml # -race: shares its build with make test
 
 lint-spec: ## Lint api/openapi.yaml with the pinned Redocly CLI.
 	cd $(LINT_DIR) && npm ci --no-audit --no-fund --loglevel=error
@@ -48,8 +48,8 @@ replay-prism: ## Replay the recorded exchanges of internal/exchanges through Sto
 	cd tools/prism && SCARF_ANALYTICS=false npm ci --ignore-scripts --prefer-offline --no-audit --no-fund --loglevel=error
 	$(GO) test -count=1 -run '^TestPrism$$' -v ./internal/exchanges/prism -args -prism=$(CURDIR)/tools/prism/node_modules/.bin/prism
 
-vet: ## go vet every package.
-	$(GO) vet ./...
+vet: ## go vet every package (with -race, so that make test reuses what it compiles).
+	$(GO) vet -race ./...
 
 test: ## Run every test with the race detector.
 	$(GO) test -race -count=1 ./...

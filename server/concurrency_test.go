@@ -168,7 +168,11 @@ type writeTarget struct {
 // reads back exactly as its last acknowledged write left it.
 func TestConcurrentWritesLastAcknowledgedWins(t *testing.T) {
 	t.Parallel()
-	e := testserver.Start(t, testserver.Options{})
+	eachStore(t, testLastAcknowledgedWins)
+}
+
+func testLastAcknowledgedWins(t *testing.T, kind testserver.StoreKind) {
+	e := testserver.Start(t, testserver.Options{Store: kind})
 	c := e.Server.Client()
 	users := companyUsers(e, e.CompanyA, 4)
 	var targets []*writeTarget
@@ -235,7 +239,11 @@ func TestConcurrentWritesLastAcknowledgedWins(t *testing.T) {
 // commit).
 func TestConflictingWritesOnOneIdentity(t *testing.T) {
 	t.Parallel()
-	e := testserver.Start(t, testserver.Options{})
+	eachStore(t, testConflictingWrites)
+}
+
+func testConflictingWrites(t *testing.T, kind testserver.StoreKind) {
+	e := testserver.Start(t, testserver.Options{Store: kind})
 	c := e.Server.Client()
 	users := companyUsers(e, e.CompanyA, 3)
 	targets := []*writeTarget{

@@ -25,12 +25,16 @@ func mustStatus(t *testing.T, what string, resp *http.Response, body []byte, err
 
 // TestEndToEndInfrastructure drives the four infrastructure operations
 // through the generated client, with strict response validation on the
-// server, and reads each change back through the list.
+// server, and reads each change back through the list, on each store.
 func TestEndToEndInfrastructure(t *testing.T) {
 	t.Parallel()
+	eachStore(t, testEndToEndInfrastructure)
+}
+
+func testEndToEndInfrastructure(t *testing.T, kind testserver.StoreKind) {
 	start := time.Date(2026, 1, 2, 3, 4, 5, 678_000_000, time.UTC)
 	clock := start
-	e := testserver.Start(t, testserver.Options{Now: func() time.Time { return clock }})
+	e := testserver.Start(t, testserver.Options{Store: kind, Now: func() time.Time { return clock }})
 	c := apitest.Client(t, e.URL, e.Keys.ReadWrite, nil)
 	ctx := context.Background()
 	id := e.Identities(e.CompanyA, store.Infrastructure)[0]
@@ -129,7 +133,11 @@ func TestEndToEndInfrastructure(t *testing.T) {
 // TestEndToEndVersionControl does the same for the version control family.
 func TestEndToEndVersionControl(t *testing.T) {
 	t.Parallel()
-	e := testserver.Start(t, testserver.Options{})
+	eachStore(t, testEndToEndVersionControl)
+}
+
+func testEndToEndVersionControl(t *testing.T, kind testserver.StoreKind) {
+	e := testserver.Start(t, testserver.Options{Store: kind})
 	c := apitest.Client(t, e.URL, e.Keys.ReadWrite, nil)
 	ctx := context.Background()
 	id := e.Identities(e.CompanyA, store.VersionControl)[1]
@@ -173,10 +181,15 @@ func TestEndToEndVersionControl(t *testing.T) {
 }
 
 // TestTenantIsolation: another company's identities and users behave
-// exactly like missing ones, on every PUT, in q and in connectionId.
+// exactly like missing ones, on every PUT, in q and in connectionId, on
+// each store.
 func TestTenantIsolation(t *testing.T) {
 	t.Parallel()
-	e := testserver.Start(t, testserver.Options{})
+	eachStore(t, testTenantIsolation)
+}
+
+func testTenantIsolation(t *testing.T, kind testserver.StoreKind) {
+	e := testserver.Start(t, testserver.Options{Store: kind})
 	for _, family := range []string{"infrastructure", "version-control"} {
 		t.Run(family, func(t *testing.T) {
 			foreign := e.Identities(e.CompanyB, store.Family(family))[0]

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,7 +21,6 @@ import (
 	"github.com/identities-go/identities/seed"
 	"github.com/identities-go/identities/server"
 	"github.com/identities-go/identities/store"
-	"github.com/identities-go/identities/store/sqlite"
 )
 
 // pagingLimit is small so that every walk crosses several pages: sorts with
@@ -34,7 +32,12 @@ const pagingLimit = 7
 // -race and the sort matrix walks 50 times, so the data is small; seed 12
 // gives each nullable value of company A both nulls and at least two
 // distinct times (checkOrder requires two).
-var pagingSeed = testserver.Options{Seed: &seed.Options{Companies: 3, Identities: 15, Seed: 12}}
+var pagingSeed = seed.Options{Companies: 3, Identities: 15, Seed: 12}
+
+// startPaging starts a server of the paging seed on a store of kind.
+func startPaging(t *testing.T, kind testserver.StoreKind) *testserver.Env {
+	return testserver.Start(t, testserver.Options{Store: kind, Seed: &pagingSeed})
+}
 
 // identityFields is what the tests look at in an identity of either
 // family, as the JSON carries it.
@@ -249,26 +252,31 @@ func wantIDs(t testing.TB, what string, items []identityFields, want []int64) {
 }
 
 // The paging tests are independent and each starts its own copy of the
-// paging seed's database, so they run in parallel.
+// paging seed's database, so they run in parallel; each runs on every
+// store.
 
 func TestPagingSortsInfrastructure(t *testing.T) {
 	t.Parallel()
-	testEverySortOrder(t, testserver.Start(t, pagingSeed), families[0])
+	eachStore(t, func(t *testing.T, kind testserver.StoreKind) {
+		testEverySortOrder(t, startPaging(t, kind), families[0])
+	})
 }
 
 func TestPagingSortsVersionControl(t *testing.T) {
 	t.Parallel()
-	testEverySortOrder(t, testserver.Start(t, pagingSeed), families[1])
+	eachStore(t, func(t *testing.T, kind testserver.StoreKind) {
+		testEverySortOrder(t, startPaging(t, kind), families[1])
+	})
 }
 
 func TestPagingFilters(t *testing.T) {
 	t.Parallel()
-	testListFilters(t, testserver.Start(t, pagingSeed))
+	eachStore(t, func(t *testing.T, kind testserver.StoreKind) { testListFilters(t, startPaging(t, kind)) })
 }
 
 func TestPagingPastTheEnd(t *testing.T) {
 	t.Parallel()
-	testPagePastTheEnd(t, testserver.Start(t, pagingSeed))
+	eachStore(t, func(t *testing.T, kind testserver.StoreKind) { testPagePastTheEnd(t, startPaging(t, kind)) })
 }
 
 // testEverySortOrder walks every sort value of a family in both directions
@@ -471,6 +479,10 @@ func testPagePastTheEnd(t *testing.T, e *testserver.Env) {
 // usernames whose case differs, which the text sorts must ignore.
 func TestHandMadeData(t *testing.T) {
 	t.Parallel()
+	eachStore(t, testHandMadeData)
+}
+
+func testHandMadeData(t *testing.T, kind testserver.StoreKind) {
 	d, err := seed.Generate(seed.Options{Companies: 1, Identities: 12, Seed: 5})
 	if err != nil {
 		t.Fatal(err)
@@ -488,7 +500,7 @@ func TestHandMadeData(t *testing.T) {
 		byID[ids[3+i]].Username = name
 	}
 
-	base, key := serveDataset(t, d, server.ValidationStrict)
+	base, key := serveDataset(t, kind, d, server.ValidationStrict)
 	for q, want := range map[string][]int64{
 		"_runner%":  {literal.ID},
 		"CI_RUNNER": {literal.ID},
@@ -508,17 +520,13 @@ func TestHandMadeData(t *testing.T) {
 	}
 }
 
-// serveDataset serves d from a fresh store with the given response
+// serveDataset serves d from a fresh store of kind with the given response
 // validation, and returns the API's base URL and a read-write key of the
 // first company's first user who accepted the terms.
-func serveDataset(tb testing.TB, d *store.Dataset, mode server.ValidationMode) (base, key string) {
+func serveDataset(tb testing.TB, kind testserver.StoreKind, d *store.Dataset, mode server.ValidationMode) (base, key string) {
 	tb.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "identities.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = st.Close() })
+	st := testserver.NewStore(tb, kind)
 	if err := st.Load(ctx, store.Whole(d)); err != nil {
 		tb.Fatal(err)
 	}

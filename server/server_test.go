@@ -418,7 +418,7 @@ type brokenEnv struct {
 
 // wrapped is a real store whose identity operations are replaced.
 type wrapped struct {
-	*sqlite.Store
+	store.Store
 	ops store.Identities
 }
 

@@ -81,6 +81,9 @@ type options struct {
 	identities int
 	seed       uint64
 	clientOpts []client.Option
+	// store is SQLite for users; this package's own tests run on every
+	// store (see export_test.go).
+	store testserver.StoreKind
 }
 
 // WithIdentities sets how many identities of each family the company has
@@ -111,7 +114,7 @@ func Start(tb testing.TB, opts ...Option) *Env {
 	if o.identities < 0 {
 		tb.Fatalf("clienttest: WithIdentities(%d): must not be negative", o.identities)
 	}
-	ts := testserver.Start(tb, testserver.Options{Seed: &seed.Options{Companies: 3, Identities: o.identities, Seed: o.seed}})
+	ts := testserver.Start(tb, testserver.Options{Store: o.store, Seed: &seed.Options{Companies: 3, Identities: o.identities, Seed: o.seed}})
 	infra := ts.Identities(ts.CompanyA, store.Infrastructure)
 	vc := ts.Identities(ts.CompanyA, store.VersionControl)
 	env := &Env{

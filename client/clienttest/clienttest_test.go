@@ -12,6 +12,7 @@ import (
 	"github.com/identities-go/identities/client"
 	"github.com/identities-go/identities/client/clienttest"
 	"github.com/identities-go/identities/gen"
+	"github.com/identities-go/identities/internal/testserver"
 )
 
 // countingTransport counts the requests a client sends.
@@ -28,12 +29,32 @@ func countingClient(t *testing.T, env *clienttest.Env) (*client.Client, *countin
 	return env.NewClient(t, client.WithHTTPClient(&http.Client{Transport: counter})), counter
 }
 
-// TestStart checks, on one server with the default data, what Start promises.
-// Its subtests only read (a write that fails writes nothing), so they share
-// the server.
+// starter is clienttest.Start on one store.
+type starter func(testing.TB, ...clienttest.Option) *clienttest.Env
+
+// eachStore runs test once per store, as parallel subtests named after the
+// stores; start starts a server on the subtest's store.
+func eachStore(t *testing.T, test func(t *testing.T, start starter)) {
+	for _, kind := range testserver.Stores() {
+		t.Run(kind.String(), func(t *testing.T) {
+			t.Parallel()
+			test(t, func(tb testing.TB, opts ...clienttest.Option) *clienttest.Env {
+				return clienttest.Start(tb, append([]clienttest.Option{clienttest.WithStore(kind)}, opts...)...)
+			})
+		})
+	}
+}
+
+// TestStart checks, on one server with the default data, what Start promises,
+// on each store. Its subtests only read (a write that fails writes
+// nothing), so they share the server.
 func TestStart(t *testing.T) {
 	t.Parallel()
-	env := clienttest.Start(t)
+	eachStore(t, testStart)
+}
+
+func testStart(t *testing.T, start starter) {
+	env := start(t)
 
 	t.Run("serves the seeded company", func(t *testing.T) {
 		t.Parallel()
@@ -108,7 +129,7 @@ func TestStart(t *testing.T) {
 	t.Run("the same options give the same data, in a database of its own", func(t *testing.T) {
 		t.Parallel()
 		// WithClientOptions comes after the defaults, so it can replace them.
-		other := clienttest.Start(t, clienttest.WithClientOptions(client.WithToken("idk_wrong")))
+		other := start(t, clienttest.WithClientOptions(client.WithToken("idk_wrong")))
 		_, _, err := other.Client.VersionControl.List(t.Context(), nil)
 		assert.ErrorIs(t, err, client.ErrUnauthorized, "WithClientOptions(WithToken(wrong))")
 
@@ -132,7 +153,11 @@ func TestStart(t *testing.T) {
 
 func TestWritesAreReadBack(t *testing.T) {
 	t.Parallel()
-	env := clienttest.Start(t, clienttest.WithIdentities(5))
+	eachStore(t, testWritesAreReadBack)
+}
+
+func testWritesAreReadBack(t *testing.T, start starter) {
+	env := start(t, clienttest.WithIdentities(5))
 	ctx := t.Context()
 	id := env.VersionControlIDs[3]
 
@@ -166,7 +191,11 @@ func TestWritesAreReadBack(t *testing.T) {
 
 func TestWithIdentitiesZero(t *testing.T) {
 	t.Parallel()
-	env := clienttest.Start(t, clienttest.WithIdentities(0))
+	eachStore(t, testWithIdentitiesZero)
+}
+
+func testWithIdentitiesZero(t *testing.T, start starter) {
+	env := start(t, clienttest.WithIdentities(0))
 	assert.Empty(t, env.InfrastructureIDs)
 	assert.Zero(t, env.VersionControlTotal)
 	page, _, err := env.Client.Infrastructure.List(t.Context(), nil)

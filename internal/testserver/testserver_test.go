@@ -12,6 +12,8 @@ import (
 	"github.com/identities-go/identities/internal/apitest"
 	"github.com/identities-go/identities/internal/testserver"
 	"github.com/identities-go/identities/store"
+	"github.com/identities-go/identities/store/postgres"
+	"github.com/identities-go/identities/store/sqlite"
 )
 
 // listed is what a list answer says, as the tests read it.
@@ -45,7 +47,15 @@ func list(t *testing.T, e *testserver.Env, f store.Family, key string) (int, []i
 // says they are.
 func TestStartServesWhatEnvSays(t *testing.T) {
 	t.Parallel()
-	e := testserver.Start(t, testserver.Options{})
+	for _, kind := range testserver.Stores() {
+		t.Run(kind.String(), func(t *testing.T) {
+			t.Parallel()
+			testServesWhatEnvSays(t, testserver.Start(t, testserver.Options{Store: kind}))
+		})
+	}
+}
+
+func testServesWhatEnvSays(t *testing.T, e *testserver.Env) {
 
 	for _, f := range []store.Family{store.Infrastructure, store.VersionControl} {
 		status, ids := list(t, e, f, e.Keys.ReadWrite)
@@ -106,7 +116,16 @@ func TestStartServesWhatEnvSays(t *testing.T) {
 // seeding, not the data: a write to one does not show in the other.
 func TestStartGivesEachTestItsOwnDatabase(t *testing.T) {
 	t.Parallel()
-	a, b := testserver.Start(t, testserver.Options{}), testserver.Start(t, testserver.Options{})
+	for _, kind := range testserver.Stores() {
+		t.Run(kind.String(), func(t *testing.T) {
+			t.Parallel()
+			testOwnDatabase(t, kind)
+		})
+	}
+}
+
+func testOwnDatabase(t *testing.T, kind testserver.StoreKind) {
+	a, b := testserver.Start(t, testserver.Options{Store: kind}), testserver.Start(t, testserver.Options{Store: kind})
 	require.Equal(t, a.Keys, b.Keys, "the same seed, the same keys")
 	// A linked identity of company A, to unlink through a.
 	var id, user int64
@@ -138,4 +157,25 @@ func TestStartGivesEachTestItsOwnDatabase(t *testing.T) {
 		}
 		assert.True(t, found, "%s does not list identity %d", name, id)
 	}
+}
+
+// TestStoresHoldTheSameFixture: servers of one seed on different stores
+// have the same data, users and keys, and the keys work on each.
+func TestStoresHoldTheSameFixture(t *testing.T) {
+	t.Parallel()
+	lite := testserver.Start(t, testserver.Options{})
+	pg := testserver.Start(t, testserver.Options{Store: testserver.Postgres})
+	assert.Same(t, lite.Data, pg.Data, "one dataset")
+	assert.Equal(t, lite.Keys, pg.Keys)
+	assert.Equal(t, []int64{lite.CompanyA, lite.CompanyB, lite.CompanyC, lite.UserA, lite.OtherUserA, lite.UserB},
+		[]int64{pg.CompanyA, pg.CompanyB, pg.CompanyC, pg.UserA, pg.OtherUserA, pg.UserB})
+	for _, e := range []*testserver.Env{lite, pg} {
+		status, ids := list(t, e, store.VersionControl, e.Keys.ReadWrite)
+		assert.Equal(t, http.StatusOK, status)
+		assert.ElementsMatch(t, e.Identities(e.CompanyA, store.VersionControl), ids)
+		status, _ = list(t, e, store.VersionControl, e.Keys.Revoked)
+		assert.Equal(t, http.StatusUnauthorized, status, "the revoked key")
+	}
+	assert.IsType(t, (*sqlite.Store)(nil), lite.Store)
+	assert.IsType(t, (*postgres.Store)(nil), pg.Store)
 }
