@@ -38,7 +38,8 @@ func TestBinary(t *testing.T) {
 		t.Fatalf("the go command is needed to build the binary: %v", err)
 	}
 	bin := filepath.Join(t.TempDir(), "identities")
-	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	args := append(append([]string{"build"}, buildFlags...), "-o", bin, ".")
+	if out, err := exec.Command(goTool, args...).CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	t.Run("durability across SIGKILL", func(t *testing.T) { t.Parallel(); testDurability(t, bin) })
