@@ -21,48 +21,9 @@ type querier interface {
 // connections) and documents: six queries, whatever len(views) is. Only
 // records of companyID are loaded, whatever the rows point at.
 func loadGraph(ctx context.Context, q querier, companyID int64, views []store.IdentityView) error {
-	if len(views) == 0 {
-		return nil
-	}
-	connIDs := make([]int64, 0, len(views))
-	for _, v := range views {
-		connIDs = append(connIDs, v.ConnectionID)
-	}
-	conns, err := loadConnections(ctx, q, companyID, connIDs)
-	if err != nil {
-		return err
-	}
-	var userIDs []int64
-	for _, v := range views {
-		c := conns[v.ConnectionID]
-		if c == nil {
-			return fmt.Errorf("postgres: identity %d: connection %d is missing", v.ID, v.ConnectionID)
-		}
-		for _, id := range []*int64{v.UserID, v.DesignatorID, c.OwnerUserID} {
-			if id != nil {
-				userIDs = append(userIDs, *id)
-			}
-		}
-	}
-	users, err := loadUsers(ctx, q, companyID, userIDs)
-	if err != nil {
-		return err
-	}
-	for i := range views {
-		v := &views[i]
-		v.Connection = conns[v.ConnectionID]
-		v.User = lookup(users, v.UserID)
-		v.Designator = lookup(users, v.DesignatorID)
-		v.ConnectionOwner = lookup(users, v.Connection.OwnerUserID)
-	}
-	return nil
-}
-
-func lookup(users map[int64]*store.User, id *int64) *store.User {
-	if id == nil {
-		return nil
-	}
-	return users[*id]
+	return store.LinkViews(views,
+		func(ids []int64) (map[int64]*store.Connection, error) { return loadConnections(ctx, q, companyID, ids) },
+		func(ids []int64) (map[int64]*store.User, error) { return loadUsers(ctx, q, companyID, ids) })
 }
 
 // uniq sorts ids and drops repeats.
