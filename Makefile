@@ -43,6 +43,10 @@ docs-assets: ## Vendor the pinned Swagger UI (tools/docs) that GET /docs serves 
 	sed -i -e 's|/\*# sourceMappingURL=[^*]*\*/||' -e 's|//# sourceMappingURL=.*$$||' $(DOCS_ASSETS)/swagger-ui-bundle.js $(DOCS_ASSETS)/swagger-ui.css
 	node -p '"swagger-ui-dist " + require("./$(DOCS_DIR)/node_modules/swagger-ui-dist/package.json").version' > $(DOCS_ASSETS)/VERSION
 
+.PHONY: replay-libopenapi
+replay-libopenapi: ## Replay the recorded exchanges of internal/exchanges through libopenapi-validator; fail on any violation.
+	$(GO) test -count=1 -tags replay -run '^TestLibopenapiValidator$$' -v ./internal/exchanges
+
 .PHONY: replay-prism
 replay-prism: ## Replay the recorded exchanges of internal/exchanges through Stoplight Prism's validating proxy; fail on any response violation.
 	cd tools/prism && SCARF_ANALYTICS=false npm ci --ignore-scripts --prefer-offline --no-audit --no-fund --loglevel=error

@@ -1,3 +1,10 @@
+//go:build replay
+
+// The libopenapi-validator replay runs in its own CI step (make
+// replay-libopenapi), without the race detector: it checks recorded bytes,
+// and leaving its large dependency tree out of make test's -race build
+// saves minutes on a cold cache.
+
 package exchanges_test
 
 import (
