@@ -79,7 +79,7 @@ func copyIdentities(ctx context.Context, tx pgx.Tx, r *store.Refs, its []store.I
 			if i.Email != nil {
 				email = *i.Email
 			}
-			return []any{i.ID, i.CompanyID, familyCode(i.Family), i.ConnectionID, i.IdentityID, i.Username, i.Email,
+			return []any{i.ID, i.CompanyID, i.Family.Code(), i.ConnectionID, i.IdentityID, i.Username, i.Email,
 				i.ConnectedAt, i.DisconnectedAt, i.ServiceAccountAt, i.ServiceAccountReason, i.UserID, i.DesignatorID, i.HasMFA,
 				i.LastCheckedAt, i.CreatedAt, i.UpdatedAt, i.AccessA, i.AccessB,
 				userName, asciiLowerPtr(c.ClientID), asciiLowerPtr(c.ClientAlias), asciiLower(c.State),

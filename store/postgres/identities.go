@@ -25,7 +25,7 @@ func (s *Store) GetIdentity(ctx context.Context, companyID int64, family store.F
 
 func getIdentity(ctx context.Context, q querier, companyID int64, family store.Family, id int64) (store.IdentityView, error) {
 	views := make([]store.IdentityView, 1)
-	if err := scanIdentity(q.QueryRow(ctx, identityByID, id, companyID, familyCode(family)), &views[0].Identity); err != nil {
+	if err := scanIdentity(q.QueryRow(ctx, identityByID, id, companyID, family.Code()), &views[0].Identity); err != nil {
 		if errNoRows(err) {
 			return store.IdentityView{}, fmt.Errorf("%s identity %d: %w", family, id, store.ErrNotFound)
 		}
@@ -46,7 +46,7 @@ func (s *Store) UpdateIdentity(ctx context.Context, companyID int64, family stor
 	var out store.IdentityView
 	err := s.writeTx(ctx, func(tx pgx.Tx) error {
 		var cur store.Identity
-		if err := scanIdentity(tx.QueryRow(ctx, identityByID+" FOR UPDATE", id, companyID, familyCode(family)), &cur); err != nil {
+		if err := scanIdentity(tx.QueryRow(ctx, identityByID+" FOR UPDATE", id, companyID, family.Code()), &cur); err != nil {
 			if errNoRows(err) {
 				return fmt.Errorf("%s identity %d: %w", family, id, store.ErrNotFound)
 			}

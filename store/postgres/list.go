@@ -107,7 +107,7 @@ func loadPage(ctx context.Context, tx pgx.Tx, pq query, desc bool) ([]store.Iden
 		if err := rows.Scan(append([]any{&r.part}, identityDest(&r.view.Identity, &family)...)...); err != nil {
 			return err
 		}
-		r.view.Family = familyOf(family)
+		r.view.Family = store.FamilyOf(int64(family))
 		got = append(got, r)
 		return nil
 	})

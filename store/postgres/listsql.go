@@ -89,7 +89,7 @@ type listSQL struct {
 // buildList writes the SQL for q.
 func buildList(q store.ListQuery) (listSQL, error) {
 	key, ok := sortColumns[q.Sort]
-	family := familyCode(q.Family)
+	family := q.Family.Code()
 	if !ok || family == 0 || q.Page < 1 || q.Limit < 1 {
 		return listSQL{}, fmt.Errorf("%w: sort %q, family %q, page %d, limit %d", ErrBadQuery, q.Sort, q.Family, q.Page, q.Limit)
 	}

@@ -2,17 +2,16 @@ package postgres
 
 import (
 	"context"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"fmt"
 	"io/fs"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+
+	"github.com/identities-go/identities/store"
 )
 
 //go:embed migrations/*.sql
@@ -59,14 +58,4 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 
 // SchemaDigest identifies the schema a store migrates to: it changes with
 // every migration's text. Caches of prepared databases key on it.
-func SchemaDigest() string {
-	h := sha256.New()
-	names, _ := fs.Glob(migrations, "migrations/*.sql")
-	slices.Sort(names)
-	for _, name := range names {
-		body, _ := migrations.ReadFile(name)
-		h.Write([]byte(name))
-		h.Write(body)
-	}
-	return hex.EncodeToString(h.Sum(nil))[:12]
-}
+func SchemaDigest() string { return store.MigrationsDigest(migrations, "migrations/*.sql") }

@@ -26,26 +26,8 @@ func scanIdentity(row pgx.Row, it *store.Identity) error {
 	if err := row.Scan(identityDest(it, &family)...); err != nil {
 		return err
 	}
-	it.Family = familyOf(family)
+	it.Family = store.FamilyOf(int64(family))
 	return nil
-}
-
-// familyCode is how a family is stored; 0 for none.
-func familyCode(f store.Family) int16 {
-	switch f {
-	case store.Infrastructure:
-		return 1
-	case store.VersionControl:
-		return 2
-	}
-	return 0
-}
-
-func familyOf(code int16) store.Family {
-	if code == 1 {
-		return store.Infrastructure
-	}
-	return store.VersionControl
 }
 
 const connectionCols = `c.id, c.company_id, c.client_type, c.state, c.connected, c.connected_at, c.failed_at, c.assignment_id,

@@ -27,26 +27,8 @@ func scanIdentity(sc interface{ Scan(...any) error }, it *store.Identity) error 
 		nullTimeCol{&it.ConnectedAt}, nullTimeCol{&it.DisconnectedAt}, nullTimeCol{&it.ServiceAccountAt}, &it.ServiceAccountReason,
 		&it.UserID, &it.DesignatorID, &it.HasMFA, nullTimeCol{&it.LastCheckedAt}, timeCol{&it.CreatedAt}, timeCol{&it.UpdatedAt},
 		nullTimeCol{&it.AccessA}, nullTimeCol{&it.AccessB})
-	it.Family = familyOf(family)
+	it.Family = store.FamilyOf(int64(family))
 	return err
-}
-
-// familyCode is how a family is stored; 0 for none.
-func familyCode(f store.Family) int64 {
-	switch f {
-	case store.Infrastructure:
-		return 1
-	case store.VersionControl:
-		return 2
-	}
-	return 0
-}
-
-func familyOf(code int64) store.Family {
-	if code == 1 {
-		return store.Infrastructure
-	}
-	return store.VersionControl
 }
 
 // sortColumn is what a sort orders by and the index kept in that order.
@@ -219,7 +201,7 @@ func asciiLower(s string) []byte {
 // buildList writes the SQL for q.
 func buildList(q store.ListQuery) (listSQL, error) {
 	col, ok := sortColumns[q.Sort]
-	family := familyCode(q.Family)
+	family := q.Family.Code()
 	if !ok || family == 0 || q.Page < 1 || q.Limit < 1 {
 		return listSQL{}, fmt.Errorf("%w: sort %q, family %q, page %d, limit %d", ErrBadQuery, q.Sort, q.Family, q.Page, q.Limit)
 	}
@@ -545,7 +527,7 @@ func (s *Store) GetIdentity(ctx context.Context, companyID int64, family store.F
 
 func getIdentity(ctx context.Context, q querier, companyID int64, family store.Family, id int64) (store.IdentityView, error) {
 	views := make([]store.IdentityView, 1)
-	row := q.QueryRowContext(ctx, "SELECT "+identityCols+" FROM identities i WHERE i.id = ? AND i.company_id = ? AND i.family = ?", id, companyID, familyCode(family))
+	row := q.QueryRowContext(ctx, "SELECT "+identityCols+" FROM identities i WHERE i.id = ? AND i.company_id = ? AND i.family = ?", id, companyID, family.Code())
 	if err := scanIdentity(row, &views[0].Identity); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.IdentityView{}, fmt.Errorf("%s identity %d: %w", family, id, store.ErrNotFound)
@@ -566,7 +548,7 @@ func (s *Store) UpdateIdentity(ctx context.Context, companyID int64, family stor
 	err := s.tx(ctx, func(sqlTx *sql.Tx) error {
 		tx := cachedTx{sqlTx, s.writeStmts}
 		var cur store.Identity
-		row := tx.QueryRowContext(ctx, "SELECT "+identityCols+" FROM identities i WHERE i.id = ? AND i.company_id = ? AND i.family = ?", id, companyID, familyCode(family))
+		row := tx.QueryRowContext(ctx, "SELECT "+identityCols+" FROM identities i WHERE i.id = ? AND i.company_id = ? AND i.family = ?", id, companyID, family.Code())
 		if err := scanIdentity(row, &cur); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("%s identity %d: %w", family, id, store.ErrNotFound)

@@ -242,7 +242,7 @@ func (l *loader) identity(i *store.Identity) {
 		service_account_at, service_account_reason, user_id, designator_id, has_mfa, last_checked_at, created_at, updated_at, access_a_at, access_b_at,
 		user_name, client_id, client_alias, connection_state, search)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		i.ID, i.CompanyID, familyCode(i.Family), i.ConnectionID, i.IdentityID, i.Username, i.Email, msp(i.ConnectedAt), msp(i.DisconnectedAt),
+		i.ID, i.CompanyID, i.Family.Code(), i.ConnectionID, i.IdentityID, i.Username, i.Email, msp(i.ConnectedAt), msp(i.DisconnectedAt),
 		msp(i.ServiceAccountAt), i.ServiceAccountReason, i.UserID, i.DesignatorID, boolInt(i.HasMFA), msp(i.LastCheckedAt),
 		ms(i.CreatedAt), ms(i.UpdatedAt), msp(i.AccessA), msp(i.AccessB),
 		userName, c.ClientID, c.ClientAlias, c.State, searchText(i.IdentityID, i.Username, i.Email))

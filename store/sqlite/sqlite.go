@@ -6,16 +6,13 @@ package sqlite
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
 	"runtime"
-	"slices"
 	"strings"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
@@ -213,14 +210,4 @@ func (s *Store) Close() error {
 
 // SchemaDigest identifies the schema a store migrates to: it changes with
 // every migration's text. Caches of prepared databases key on it.
-func SchemaDigest() string {
-	h := sha256.New()
-	names, _ := fs.Glob(migrations, "migrations/*.sql")
-	slices.Sort(names)
-	for _, name := range names {
-		body, _ := migrations.ReadFile(name)
-		h.Write([]byte(name))
-		h.Write(body)
-	}
-	return hex.EncodeToString(h.Sum(nil))[:12]
-}
+func SchemaDigest() string { return store.MigrationsDigest(migrations, "migrations/*.sql") }
