@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/identities-go/identities/store"
 )
 
 // runs reads a page sorted on a connection's value when a filter keeps
@@ -69,30 +71,16 @@ func (r runs) query(kept []run, offset, limit int64) (query, bool) {
 	}
 	var p params
 	var parts []string
-	var start int64
-	for i := 0; i < len(kept) && start < offset+limit; {
-		// A group: the runs with the same key.
-		j := i + 1
-		for j < len(kept) && compareKeys(kept[i].key, kept[j].key) == 0 {
-			j++
+	same := func(i, j int) bool { return compareKeys(kept[i].key, kept[j].key) == 0 }
+	size := func(i int) int64 { return kept[i].n }
+	for _, sl := range store.PageOfRuns(len(kept), same, size, offset, limit) {
+		arms := make([]string, 0, sl.End-sl.First)
+		for _, g := range kept[sl.First:sl.End] {
+			arms = append(arms, fmt.Sprintf("(SELECT i.id FROM identities i WHERE i.company_id = %s AND i.family = %s AND i.connection_id = %s ORDER BY i.id %s LIMIT %s)",
+				p.add(r.companyID), r.family, p.add(g.id), dir, p.add(sl.Skip+sl.Take)))
 		}
-		var n int64
-		for _, g := range kept[i:j] {
-			n += g.n
-		}
-		if start+n > offset {
-			skip := max(offset-start, 0)
-			take := min(n-skip, offset+limit-max(offset, start))
-			arms := make([]string, j-i)
-			for k, g := range kept[i:j] {
-				arms[k] = fmt.Sprintf("(SELECT i.id FROM identities i WHERE i.company_id = %s AND i.family = %s AND i.connection_id = %s ORDER BY i.id %s LIMIT %s)",
-					p.add(r.companyID), r.family, p.add(g.id), dir, p.add(skip+take))
-			}
-			parts = append(parts, fmt.Sprintf("SELECT %d::bigint AS part, g.id FROM (SELECT a.id FROM (%s) a ORDER BY a.id %s LIMIT %s OFFSET %s) g",
-				len(parts), strings.Join(arms, " UNION ALL "), dir, p.add(take), p.add(skip)))
-		}
-		start += n
-		i = j
+		parts = append(parts, fmt.Sprintf("SELECT %d::bigint AS part, g.id FROM (SELECT a.id FROM (%s) a ORDER BY a.id %s LIMIT %s OFFSET %s) g",
+			len(parts), strings.Join(arms, " UNION ALL "), dir, p.add(sl.Take), p.add(sl.Skip)))
 	}
 	if len(parts) == 0 {
 		return query{}, false

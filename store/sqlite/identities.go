@@ -138,30 +138,16 @@ func (r connectionRuns) sql(conns string, offset, limit int64) (string, []any, e
 	}
 	var parts []string
 	var args []any
-	var start int64
-	for i := 0; i < len(runs) && start < offset+limit; {
-		// A group: the runs with the same key.
-		j := i + 1
-		for j < len(runs) && compareKeys(runs[i].key, runs[j].key) == 0 {
-			j++
+	same := func(i, j int) bool { return compareKeys(runs[i].key, runs[j].key) == 0 }
+	size := func(i int) int64 { return runs[i].n }
+	for _, sl := range store.PageOfRuns(len(runs), same, size, offset, limit) {
+		arms := make([]string, 0, sl.End-sl.First)
+		for _, g := range runs[sl.First:sl.End] {
+			arms = append(arms, "SELECT i.id FROM identities i INDEXED BY identities_by_connection WHERE i.company_id = ? AND i.family = ? AND i.connection_id = ?")
+			args = append(args, r.companyID, r.family, g.id)
 		}
-		var n int64
-		for _, g := range runs[i:j] {
-			n += g.n
-		}
-		if start+n > offset {
-			skip := max(offset-start, 0)
-			take := min(n-skip, offset+limit-max(offset, start))
-			arms := make([]string, j-i)
-			for k, g := range runs[i:j] {
-				arms[k] = "SELECT i.id FROM identities i INDEXED BY identities_by_connection WHERE i.company_id = ? AND i.family = ? AND i.connection_id = ?"
-				args = append(args, r.companyID, r.family, g.id)
-			}
-			parts = append(parts, fmt.Sprintf("SELECT %d, id FROM (%s ORDER BY 1 %s LIMIT ? OFFSET ?)", len(parts), strings.Join(arms, " UNION ALL "), dir))
-			args = append(args, take, skip)
-		}
-		start += n
-		i = j
+		parts = append(parts, fmt.Sprintf("SELECT %d, id FROM (%s ORDER BY 1 %s LIMIT ? OFFSET ?)", len(parts), strings.Join(arms, " UNION ALL "), dir))
+		args = append(args, sl.Take, sl.Skip)
 	}
 	if len(parts) == 0 {
 		return "", nil, nil
