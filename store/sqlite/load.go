@@ -33,11 +33,25 @@ func (s *Store) Load(ctx context.Context, parts iter.Seq2[*store.Dataset, error]
 		defer func() {
 			_, _ = tx.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA cache_size = %d", cache))
 		}()
-		restore, err := setAside(ctx, tx)
+		var ddl string
+		if err := tx.QueryRowContext(ctx, "SELECT sql FROM sqlite_schema WHERE name = 'identities_search'").Scan(&ddl); err != nil {
+			return fmt.Errorf("sqlite: read schema: %w", err)
+		}
+		search, err := startSearchBuild(ctx, s.path, ddl)
 		if err != nil {
 			return err
 		}
-		l := loader{ctx: ctx, tx: tx, refs: store.NewRefs()}
+		defer search.discard()
+		restore, err := setAside(ctx, tx, func() error {
+			if err := search.wait(); err != nil {
+				return err
+			}
+			return search.copyInto(ctx, tx)
+		})
+		if err != nil {
+			return err
+		}
+		l := loader{ctx: ctx, tx: tx, refs: store.NewRefs(), search: search}
 		defer l.close()
 		for d, err := range parts {
 			if err != nil {
@@ -65,6 +79,7 @@ func (s *Store) Load(ctx context.Context, parts iter.Seq2[*store.Dataset, error]
 			for i := range d.Identities {
 				l.identity(&d.Identities[i])
 			}
+			l.flushIdentities()
 			if l.err != nil {
 				return l.err
 			}
@@ -75,19 +90,19 @@ func (s *Store) Load(ctx context.Context, parts iter.Seq2[*store.Dataset, error]
 
 // bulkCache is the page cache, in KiB, of a bulk load: index builds sort in
 // it. bulkSearchBuffer is the search index's buffer of pending entries, in
-// bytes, while a bulk load fills it; searchBuffer is SQLite's default.
+// bytes, while a bulk load fills it: a larger buffer writes fewer, larger
+// segments, which need fewer merges.
 const (
-	bulkCache        = 192 << 10
+	bulkCache        = 128 << 10
 	bulkSearchBuffer = 32 << 20
-	searchBuffer     = 1 << 20
 )
 
 // setAside drops the identities table's indexes and triggers, whose upkeep
 // row by row would make a bulk load many times slower, and returns the
-// function that puts them back from their own definitions and rebuilds the
-// search index and the counts. It runs in the load's transaction: if the
+// function that puts them back from their own definitions, rebuilds the
+// counts and fills the search index (fillSearch). It runs in the load's transaction: if the
 // load fails, the rollback restores them too.
-func setAside(ctx context.Context, tx *sql.Tx) (restore func() error, err error) {
+func setAside(ctx context.Context, tx *sql.Tx, fillSearch func() error) (restore func() error, err error) {
 	rows, err := tx.QueryContext(ctx, `SELECT type, name, sql FROM sqlite_schema
 		WHERE tbl_name = 'identities' AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name`)
 	if err != nil {
@@ -118,11 +133,6 @@ func setAside(ctx context.Context, tx *sql.Tx) (restore func() error, err error)
 			steps = append(steps, o.sql)
 		}
 		steps = append(steps,
-			// A larger buffer of pending entries writes fewer, larger
-			// segments, which need fewer merges: a fifth less load time.
-			fmt.Sprintf("INSERT INTO identities_search (identities_search, rank) VALUES ('hashsize', %d)", bulkSearchBuffer),
-			"INSERT INTO identities_search (rowid, tokens) SELECT id, search_tokens(company_id, family, search) FROM identities",
-			fmt.Sprintf("INSERT INTO identities_search (identities_search, rank) VALUES ('hashsize', %d)", searchBuffer),
 			`INSERT INTO identity_counts (company_id, family, connection_id, n)
 			 SELECT company_id, family, connection_id, count(*) FROM identities GROUP BY company_id, family, connection_id`)
 		for _, step := range steps {
@@ -130,7 +140,7 @@ func setAside(ctx context.Context, tx *sql.Tx) (restore func() error, err error)
 				return fmt.Errorf("sqlite: restore after load: %w", err)
 			}
 		}
-		return nil
+		return fillSearch()
 	}, nil
 }
 
@@ -141,6 +151,11 @@ type loader struct {
 	refs  *store.Refs
 	stmts map[string]*sql.Stmt
 	err   error
+	// pending holds the values of identities not written yet, pendingRows
+	// of them.
+	pending     []any
+	pendingRows int
+	search      *searchBuild
 }
 
 func (l *loader) exec(query string, args ...any) {
@@ -230,7 +245,28 @@ func (l *loader) connection(c *store.Connection) {
 		l.json(types), c.Code, c.GroupLabel)
 }
 
-// identity inserts i with the copies the sorts and the search need.
+// loadedIdentityCols are the identities columns a load writes, with the copies
+// the sorts and the search need.
+const loadedIdentityCols = `id, company_id, family, connection_id, identity_id, username, email, connected_at, disconnected_at,
+	service_account_at, service_account_reason, user_id, designator_id, has_mfa, last_checked_at, created_at, updated_at, access_a_at, access_b_at,
+	user_name, client_id, client_alias, connection_state, search`
+
+// identityBatch is how many identities one INSERT writes: fewer statements
+// cost less than one per row, and 256 rows of 24 values stay far below
+// SQLite's limit of bound values.
+const identityBatch = 256
+
+// identityWidth is how many values an identity's row has.
+var identityWidth = strings.Count(loadedIdentityCols, ",") + 1
+
+// identityInsert is the INSERT of n identities.
+func identityInsert(n int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", identityWidth), ", ") + ")"
+	return "INSERT INTO identities (" + loadedIdentityCols + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+}
+
+// identity queues i, with the copies the sorts and the search need, and
+// writes the queue when it holds a batch.
 func (l *loader) identity(i *store.Identity) {
 	var userName *string
 	if i.UserID != nil {
@@ -238,12 +274,27 @@ func (l *loader) identity(i *store.Identity) {
 		userName = &name
 	}
 	c := l.refs.Connection(i.ConnectionID)
-	l.exec(`INSERT INTO identities (id, company_id, family, connection_id, identity_id, username, email, connected_at, disconnected_at,
-		service_account_at, service_account_reason, user_id, designator_id, has_mfa, last_checked_at, created_at, updated_at, access_a_at, access_b_at,
-		user_name, client_id, client_alias, connection_state, search)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	l.pending = append(l.pending,
 		i.ID, i.CompanyID, i.Family.Code(), i.ConnectionID, i.IdentityID, i.Username, i.Email, msp(i.ConnectedAt), msp(i.DisconnectedAt),
 		msp(i.ServiceAccountAt), i.ServiceAccountReason, i.UserID, i.DesignatorID, boolInt(i.HasMFA), msp(i.LastCheckedAt),
 		ms(i.CreatedAt), ms(i.UpdatedAt), msp(i.AccessA), msp(i.AccessB),
 		userName, c.ClientID, c.ClientAlias, c.State, searchText(i.IdentityID, i.Username, i.Email))
+	if l.pendingRows++; l.pendingRows == identityBatch {
+		l.flushIdentities()
+	}
+}
+
+// flushIdentities writes the queued identities.
+func (l *loader) flushIdentities() {
+	if l.pendingRows == 0 {
+		return
+	}
+	l.exec(identityInsert(l.pendingRows), l.pending...)
+	batch := make([]searchRow, l.pendingRows)
+	for i := range batch {
+		v := l.pending[i*identityWidth:]
+		batch[i] = searchRow{id: v[0].(int64), companyID: v[1].(int64), family: v[2].(int64), search: v[identityWidth-1].(string)}
+	}
+	l.search.send(batch)
+	l.pending, l.pendingRows = l.pending[:0], 0
 }

@@ -28,6 +28,7 @@ var migrations embed.FS
 
 // Store is a store.Store on one SQLite database file.
 type Store struct {
+	path  string  // the database file
 	read  *sql.DB // many connections, read-only queries
 	write *sql.DB // one connection, every change
 	// Prepared statements of each pool.
@@ -68,7 +69,7 @@ func open(ctx context.Context, path string, openDB func(dsn string) (*sql.DB, er
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
-	s := &Store{write: write}
+	s := &Store{path: path, write: write}
 	unlock, err := lockMigrations(path)
 	if err != nil {
 		_ = write.Close()
