@@ -58,24 +58,18 @@ var sortColumns = map[store.Sort]sortColumn{
 // ErrBadQuery reports a ListQuery the store cannot run.
 var ErrBadQuery = errors.New("sqlite: bad list query")
 
-// listSQL is the SQL of one list request: a count, and ways to pick the
-// page's ids. ordered walks the sort's index: without filters it is the
-// page. With filters, walk walks the same index and says of each row
-// whether it matches: its cost grows with the rows it walks, about
-// (offset+limit) times all/matches when the matches are spread evenly over
-// the sort's order. matched reads only the matching rows, through the
-// search or connection index, and sorts them: its cost grows with the
-// matches. useMatched chooses the cheaper; a walk that has not found its
-// page within its budget, because the matches gather late in the sort's
-// order, stops and leaves the page to matched (see ListIdentities).
+// listSQL is the SQL of one list request: a count, and two ways to pick the
+// page's ids. ordered walks the sort's index and skips rows that do not
+// match: its cost grows with the rows it walks, about (offset+limit) times
+// all/matches. matched reads only the matching rows, through the search or
+// connection index, and sorts them: its cost grows with the matches.
+// useMatched chooses the cheaper.
 type listSQL struct {
 	count       string
 	countArgs   []any
 	filtered    bool // whether any filter applies
 	ordered     string
 	orderedArgs []any
-	walk        string
-	walkArgs    []any
 	matched     string
 	matchedArgs []any
 
@@ -294,86 +288,31 @@ func buildList(q store.ListQuery) (listSQL, error) {
 		dir = "DESC"
 	}
 	order := fmt.Sprintf(" ORDER BY %s %s, i.id %s LIMIT ? OFFSET ?", col.expr, dir, dir)
-	l.ordered = "SELECT i.id FROM identities i INDEXED BY " + col.index + " WHERE i.company_id = ? AND i.family = ?" + order
-	l.orderedArgs = tenant
+	plain := strings.Join(where, " AND ")
+	l.ordered = "SELECT i.id FROM identities i INDEXED BY " + col.index + " WHERE " + plain + order
+	l.orderedArgs = args
 	l.runs = connectionRuns{companyID: q.CompanyID, family: family, desc: q.Descending}
 	if l.filtered {
-		l.walk = "SELECT i.id, " + strings.Join(where[2:], " AND ") + " FROM identities i INDEXED BY " + col.index +
-			" WHERE i.company_id = ? AND i.family = ?" + strings.TrimSuffix(order, " LIMIT ? OFFSET ?")
-		l.walkArgs = append(append([]any{}, args[len(tenant):]...), tenant...)
 		l.matched = "SELECT i.id FROM " + matchedFrom + " WHERE " + cond + order
 		l.matchedArgs = matchedArgs
 	}
 	return l, nil
 }
 
-// pickMode is how a page's ids are read.
-type pickMode int
-
-const (
-	pickIDs   pickMode = iota // id rows, after offset and limit arguments
-	pickParts                 // (part, id) rows: see queryIDs
-	pickWalk                  // (id, matches) rows of a walk: see walkIDs
-)
-
-// pick returns the page query (but offset and limit, for pickIDs) for a
-// list with all identities in its company and family and matches of them,
-// given the count's list of the filter's connections.
-func (l listSQL) pick(all, matches, offset, limit int64, conns string) (query string, args []any, mode pickMode, err error) {
+// pick returns the page query (but offset and limit, unless it returns
+// (part, id) rows) for a list with all identities in its company and family
+// and matches of them, given the count's list of the filter's connections.
+func (l listSQL) pick(all, matches, offset, limit int64, conns string) (query string, args []any, parts bool, err error) {
 	if l.byConnection {
 		query, args, err := l.runs.sql(conns, offset, limit)
 		if err != nil || query != "" {
-			return query, args, pickParts, err
+			return query, args, true, err
 		}
 	}
-	switch {
-	case !l.filtered:
-		return l.ordered, l.orderedArgs, pickIDs, nil
-	case useMatched(all, matches, offset, limit):
-		return l.matched, l.matchedArgs, pickIDs, nil
-	default:
-		return l.walk, l.walkArgs, pickWalk, nil
+	if l.filtered && useMatched(all, matches, offset, limit) {
+		return l.matched, l.matchedArgs, false, nil
 	}
-}
-
-// walkBudget is how many rows a walk for the page at offset of limit
-// matches, out of matches, visits before it gives up: twice the matches
-// (which reading the matches instead visits once) besides the page's own
-// rows. So a page costs at most a few times the matches, however late in
-// the sort's order they gather.
-func walkBudget(matches, offset, limit int64) int64 {
-	return 2*matches + offset + limit
-}
-
-// walkIDs reads the page at offset of limit matches from a walk's (id,
-// matches) rows, visiting at most budget rows. It reports false when the
-// budget ran out first.
-func walkIDs(ctx context.Context, q querier, query string, args []any, offset, limit, budget int64) ([]int64, bool, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, false, err
-	}
-	defer rows.Close()
-	var ids []int64
-	var visited, skipped int64
-	for int64(len(ids)) < limit && rows.Next() {
-		if visited++; visited > budget {
-			return nil, false, rows.Close()
-		}
-		var id int64
-		var match bool
-		if err := rows.Scan(&id, &match); err != nil {
-			return nil, false, err
-		}
-		switch {
-		case !match:
-		case skipped < offset:
-			skipped++
-		default:
-			ids = append(ids, id)
-		}
-	}
-	return ids, true, rows.Err()
+	return l.ordered, l.orderedArgs, false, nil
 }
 
 // useMatched says whether reading the matches beats walking the index: it
@@ -411,26 +350,16 @@ func (s *Store) ListIdentities(ctx context.Context, q store.ListQuery) (store.Pa
 		return page, nil
 	}
 	offset := (q.Page - 1) * q.Limit
-	pageSQL, args, mode, err := l.pick(all, page.Total, offset, q.Limit, conns.String)
+	pageSQL, args, parts, err := l.pick(all, page.Total, offset, q.Limit, conns.String)
 	if err != nil {
 		return store.Page{}, err
 	}
-	var ids []int64
-	walked := false
-	if mode == pickWalk {
-		if ids, walked, err = walkIDs(ctx, c, pageSQL, args, offset, q.Limit, walkBudget(page.Total, offset, q.Limit)); err != nil {
-			return store.Page{}, fmt.Errorf("sqlite: list identities: %w", err)
-		}
-		// Out of budget: read the matches instead, one statement more.
-		pageSQL, args, mode = l.matched, l.matchedArgs, pickIDs
+	if !parts {
+		args = append(args[:len(args):len(args)], q.Limit, offset)
 	}
-	if !walked {
-		if mode == pickIDs {
-			args = append(args[:len(args):len(args)], q.Limit, offset)
-		}
-		if ids, err = queryIDs(ctx, c, pageSQL, mode == pickParts, q.Descending, args...); err != nil {
-			return store.Page{}, fmt.Errorf("sqlite: list identities: %w", err)
-		}
+	ids, err := queryIDs(ctx, c, pageSQL, parts, q.Descending, args...)
+	if err != nil {
+		return store.Page{}, fmt.Errorf("sqlite: list identities: %w", err)
 	}
 	if page.Items, err = loadIdentities(ctx, c, q.CompanyID, ids); err != nil {
 		return store.Page{}, err
@@ -528,9 +457,6 @@ func (s *Store) ExplainList(ctx context.Context, q store.ListQuery) (count, orde
 		return nil, nil, nil, err
 	}
 	query, args := l.ordered, append(l.orderedArgs, q.Limit, 0)
-	if l.filtered {
-		query, args = l.walk, l.walkArgs
-	}
 	if l.byConnection {
 		var all, total int64
 		var conns sql.NullString
