@@ -172,6 +172,7 @@ func TestCompiledKeywordsMatchKin(t *testing.T) {
 		}
 	}) {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			ref := &openapi3.SchemaRef{Ref: "#/components/schemas/" + name, Value: doc.Components.Schemas[name].Value}
 			s, err := compiled.Compile(ref)
 			require.NoError(t, err)
