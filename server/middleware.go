@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/identities-go/identities/apikey"
@@ -219,9 +220,29 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt *contract.Rout
 		op.handle(w, r)
 		return
 	}
-	rec := &recorder{header: w.Header()}
+	rec := recorders.Get().(*recorder)
+	rec.header = w.Header()
+	defer rec.release()
 	op.handle(rec, r)
 	s.checkResponse(w, r, rt, rec)
+}
+
+// recorders keeps recorders, with their buffers grown to the responses
+// they held, for later responses.
+var recorders = sync.Pool{New: func() any { return new(recorder) }}
+
+// maxKeptBody is the largest buffer a recorder keeps for the next
+// response: a page of identities fits, an outsized one is let go.
+const maxKeptBody = 1 << 20
+
+// release empties r and gives it back to recorders.
+func (r *recorder) release() {
+	if r.body.Cap() > maxKeptBody {
+		return
+	}
+	r.header, r.status = nil, 0
+	r.body.Reset()
+	recorders.Put(r)
 }
 
 // allow lists the methods a path answers: the document's, HEAD wherever

@@ -519,14 +519,13 @@ func (w *walker) object(n *node) error {
 		return err
 	}
 	base, extraBase, start, open := len(w.seen), len(w.extras), len(w.viol), w.base+w.dec.InputOffset()
-	for range n.nameList {
-		w.seen = append(w.seen, false)
-		w.spans = append(w.spans, span{})
-	}
+	w.seen = append(w.seen, make([]bool, len(n.nameList))...)
+	w.spans = append(w.spans, make([]span, len(n.nameList))...)
 	defer func() {
 		w.seen, w.spans, w.extras = w.seen[:base], w.spans[:base], w.extras[:extraBase]
 	}()
 	counts := n.minProps != 0 || n.maxProps >= 0
+	guess := 0
 	for {
 		switch k := w.dec.PeekKind(); k {
 		case '}':
@@ -547,7 +546,20 @@ func (w *walker) object(n *node) error {
 		if err != nil {
 			return err
 		}
-		i, tracked := n.names[string(w.unquote(rawName, &w.nameScratch))]
+		// Members usually come in the order of the schema's sorted
+		// properties, as generated code writes them: try the name after the
+		// last one found before the map.
+		name := w.unquote(rawName, &w.nameScratch)
+		var i int
+		var tracked bool
+		if guess < len(n.nameList) && string(name) == n.nameList[guess] {
+			i, tracked = guess, true
+		} else {
+			i, tracked = n.names[string(name)]
+		}
+		if tracked {
+			guess = i + 1
+		}
 		if !tracked && n.additional == addAllow && !counts {
 			if err := w.dec.SkipValue(); err != nil {
 				return err
