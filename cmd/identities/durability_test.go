@@ -101,6 +101,14 @@ type serveProcess struct {
 // its log line.
 func startServe(t *testing.T, bin, db string, extra ...string) *serveProcess {
 	t.Helper()
+	p := launchServe(t, bin, db, extra...)
+	p.ready(t)
+	return p
+}
+
+// launchServe starts serve without waiting for it to listen: see ready.
+func launchServe(t *testing.T, bin, db string, extra ...string) *serveProcess {
+	t.Helper()
 	p := &serveProcess{exited: make(chan struct{})}
 	p.stdout, p.stderr = newProcOutput(p.exited), newProcOutput(p.exited)
 	p.cmd = exec.Command(bin, append([]string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--rate-limit", "0"}, extra...)...)
@@ -113,12 +121,17 @@ func startServe(t *testing.T, bin, db string, extra ...string) *serveProcess {
 		_ = p.cmd.Process.Kill()
 		<-p.exited
 	})
+	return p
+}
+
+// ready waits until p listens, and notes its address.
+func (p *serveProcess) ready(t *testing.T) {
+	t.Helper()
 	addr := regexp.MustCompile(`msg=serving addr=(\S+)`).FindStringSubmatch(p.stderr.waitFor(t, "msg=serving "))
 	if addr == nil {
 		t.Fatalf("no address in the log:\n%s", p.stderr)
 	}
 	p.addr, p.base = addr[1], "http://"+addr[1]+"/public"
-	return p
 }
 
 // wait waits for the process to exit and returns its exit code.
@@ -227,7 +240,7 @@ func testDurability(t *testing.T, bin string) {
 	for _, u := range sum.Companies[0].Users {
 		users = append(users, u.ID)
 	}
-	const rounds, workers, owned, acksPerRound = 4, 4, 3, 40
+	const rounds, workers, owned, acksPerRound = 3, 4, 3, 40
 
 	p := startServe(t, bin, db)
 	initial := listInfrastructure(t, apitest.Client(t, p.base, key, nil))

@@ -48,11 +48,15 @@ func testReplicas(t *testing.T, bin string) {
 		users = append(users, u.ID)
 	}
 
+	// The three start side by side, as replicas do.
 	var replicas []*serveProcess
 	for range 3 {
-		replicas = append(replicas, startServe(t, bin, db,
+		replicas = append(replicas, launchServe(t, bin, db,
 			"--rate-limit", strconv.Itoa(replicaBudget), "--trusted-proxy", "127.0.0.1/32",
 			"--rate-limit-redis", "redis://"+redisProxy.addr()+"/0", "--rate-limit-redis-prefix", prefix))
+	}
+	for _, p := range replicas {
+		p.ready(t)
 	}
 	// Each client address of the load is a forwarded one, so that the load
 	// stays within its budgets and the budget test has an address of its own.
