@@ -15,7 +15,7 @@ import (
 // pick returns the page query, complete with its arguments, for a list
 // with all identities in its company and family, matches of them, and
 // (with runs) the filter's connections.
-func (l listSQL) pick(all, matches, offset, limit int64, kept []run) query {
+func (l listSQL) pick(all, matches, offset, limit int64, kept []store.Run) query {
 	if l.byConnection {
 		if pq, ok := l.runs.query(kept, offset, limit); ok {
 			return pq
@@ -70,7 +70,7 @@ func (s *Store) ListIdentities(ctx context.Context, q store.ListQuery) (store.Pa
 // readCount runs the count: it returns all identities of the company and
 // family, sets *total to the matches, and returns the filter's
 // connections when the list is read with runs.
-func (l listSQL) readCount(ctx context.Context, q querier, total *int64) (int64, []run, error) {
+func (l listSQL) readCount(ctx context.Context, q querier, total *int64) (int64, []store.Run, error) {
 	var all int64
 	var ids, ns []int64
 	var keys []*string
@@ -80,9 +80,9 @@ func (l listSQL) readCount(ctx context.Context, q querier, total *int64) (int64,
 	if len(ids) != len(keys) || len(ids) != len(ns) {
 		return 0, nil, fmt.Errorf("postgres: count identities: %d connections, %d keys, %d counts", len(ids), len(keys), len(ns))
 	}
-	kept := make([]run, len(ids))
+	kept := make([]store.Run, len(ids))
 	for i := range ids {
-		kept[i] = run{id: ids[i], key: keys[i], n: ns[i]}
+		kept[i] = store.Run{ID: ids[i], Key: keys[i], N: ns[i]}
 	}
 	return all, kept, nil
 }

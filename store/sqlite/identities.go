@@ -81,27 +81,13 @@ type listSQL struct {
 }
 
 // connectionRuns reads a page sorted on a connection's value when a filter
-// keeps whole connections: each connection's identities share one key, so
-// the page is a slice of the connections laid out in key order, each run
-// in id order (connections with equal keys merged by id). The count query
-// returns every kept connection with its key and its count; sql reads just
-// the slices of the page, each from identities_by_connection in id order,
-// so the cost grows with the page, whichever connections come first.
+// keeps whole connections (see store.LayOutRuns): the count query returns
+// every kept connection with its key and its count, and sql reads just the
+// page's slices, each from identities_by_connection in id order.
 type connectionRuns struct {
 	companyID, family int64
 	desc              bool
 }
-
-// run is a kept connection: its id, its key and how many identities it has.
-type run struct {
-	id  int64
-	key *string
-	n   int64
-}
-
-// maxRuns is the most connections a page is laid out from; past it, the
-// sort's index is walked instead.
-const maxRuns = 64
 
 // sql returns the query and its arguments for the page at offset of limit
 // identities, from conns, the count's JSON array of [id, key, n]. The query
@@ -112,10 +98,7 @@ func (r connectionRuns) sql(conns string, offset, limit int64) (string, []any, e
 	if err := json.Unmarshal([]byte(conns), &raw); err != nil {
 		return "", nil, fmt.Errorf("sqlite: read the filter's connections: %w", err)
 	}
-	if len(raw) == 0 || len(raw) > maxRuns {
-		return "", nil, nil
-	}
-	runs := make([]run, len(raw))
+	kept := make([]store.Run, len(raw))
 	for i, c := range raw {
 		id, ok1 := c[0].(float64)
 		n, ok2 := c[2].(float64)
@@ -123,14 +106,10 @@ func (r connectionRuns) sql(conns string, offset, limit int64) (string, []any, e
 		if !ok1 || !ok2 || (!ok3 && c[1] != nil) {
 			return "", nil, fmt.Errorf("sqlite: read the filter's connections: %v", c)
 		}
-		runs[i] = run{id: int64(id), n: int64(n)}
+		kept[i] = store.Run{ID: int64(id), N: int64(n)}
 		if ok3 {
-			runs[i].key = &key
+			kept[i].Key = &key
 		}
-	}
-	slices.SortStableFunc(runs, func(a, b run) int { return compareKeys(a.key, b.key) })
-	if r.desc {
-		slices.Reverse(runs)
 	}
 	dir := "ASC"
 	if r.desc {
@@ -138,13 +117,12 @@ func (r connectionRuns) sql(conns string, offset, limit int64) (string, []any, e
 	}
 	var parts []string
 	var args []any
-	same := func(i, j int) bool { return compareKeys(runs[i].key, runs[j].key) == 0 }
-	size := func(i int) int64 { return runs[i].n }
-	for _, sl := range store.PageOfRuns(len(runs), same, size, offset, limit) {
+	runs, page := store.LayOutRuns(kept, compareKeys, r.desc, offset, limit)
+	for _, sl := range page {
 		arms := make([]string, 0, sl.End-sl.First)
 		for _, g := range runs[sl.First:sl.End] {
 			arms = append(arms, "SELECT i.id FROM identities i INDEXED BY identities_by_connection WHERE i.company_id = ? AND i.family = ? AND i.connection_id = ?")
-			args = append(args, r.companyID, r.family, g.id)
+			args = append(args, r.companyID, r.family, g.ID)
 		}
 		parts = append(parts, fmt.Sprintf("SELECT %d, id FROM (%s ORDER BY 1 %s LIMIT ? OFFSET ?)", len(parts), strings.Join(arms, " UNION ALL "), dir))
 		args = append(args, sl.Take, sl.Skip)
