@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -61,7 +60,7 @@ func startSearchBuild(ctx context.Context, dbPath, ddl string) (*searchBuild, er
 		return nil, fmt.Errorf("sqlite: scratch database for the search index: %w", err)
 	}
 	db.SetMaxOpenConns(1)
-	b := &searchBuild{path: path, db: db, rows: make(chan []searchRow, 1<<14), done: make(chan error, 1)}
+	b := &searchBuild{path: path, db: db, rows: make(chan []searchRow, searchQueue), done: make(chan error, 1)}
 	for _, stmt := range []string{
 		ddl,
 		fmt.Sprintf("INSERT INTO identities_search (identities_search, rank) VALUES ('hashsize', %d)", bulkSearchBuffer),
@@ -219,17 +218,14 @@ func (b *searchBuild) copyTable(ctx context.Context, tx *sql.Tx, table string) e
 }
 
 // discard stops the builder, if it runs, and removes the scratch database.
+// It runs after the load has its outcome: what it fails to remove, a file
+// named after the database and "-load-", holds nothing the store needs.
 func (b *searchBuild) discard() {
 	if !b.ended {
 		b.ended = true
 		close(b.rows)
 		<-b.done
 	}
-	err := b.db.Close()
-	for _, p := range []string{b.path, b.path + "-journal"} {
-		if rmErr := os.Remove(p); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
-			err = errors.Join(err, rmErr)
-		}
-	}
-	_ = err
+	_ = b.db.Close()
+	_ = os.Remove(b.path)
 }
