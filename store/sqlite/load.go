@@ -93,7 +93,7 @@ func (s *Store) Load(ctx context.Context, parts iter.Seq2[*store.Dataset, error]
 // bytes, while a bulk load fills it: a larger buffer writes fewer, larger
 // segments, which need fewer merges.
 const (
-	bulkCache        = 128 << 10
+	bulkCache        = 96 << 10
 	bulkSearchBuffer = 32 << 20
 )
 
