@@ -92,12 +92,13 @@ type Plans struct {
 	Matched []string
 }
 
-// Run runs every case of the suite against stores h opens, in four groups
+// Run runs every case of the suite against stores h opens, in five groups
 // that run in parallel, each on a store of its own: the cases that only
 // read share one loaded store ("Reads": the sort and statement case first,
 // which needs the store's counter to itself, then the others in parallel); the
-// write cases run in order on another ("Writes"); the concurrent writers
-// and the loads have one each.
+// write cases run in order on another ("Writes"); the concurrent writers,
+// the loads and the pages laid out from connections ("ConnectionRuns") have
+// one each.
 func Run(t *testing.T, h Harness) {
 	require.NotNil(t, h.Open, "Harness.Open is required")
 	if h.FullScan != nil || h.TempSort != nil {
@@ -139,6 +140,10 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Load", func(t *testing.T) {
 		t.Parallel()
 		testLoad(t, h)
+	})
+	t.Run("ConnectionRuns", func(t *testing.T) {
+		t.Parallel()
+		testConnectionRuns(t, h)
 	})
 }
 
