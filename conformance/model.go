@@ -11,6 +11,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/identities-go/identities/conformance/inputs"
 	"github.com/identities-go/identities/contract"
 )
 
@@ -222,7 +223,7 @@ func (a *api) listFamily(p string, item *openapi3.PathItem, op *openapi3.Operati
 		return nil
 	}
 	page := jsonSchema(resp.Value.Content)
-	props := properties(page)
+	props := inputs.Properties(page)
 	data := props["data"]
 	if data == nil || data.Items == nil || data.Items.Value == nil || props["total"] == nil || props["page"] == nil || props["limit"] == nil {
 		return nil
@@ -339,7 +340,7 @@ func describedKeys(desc string, item *openapi3.Schema) map[string]*sortKey {
 		if obj == "" {
 			continue
 		}
-		objSchema := properties(item)[obj]
+		objSchema := inputs.Properties(item)[obj]
 		phrases := phraseSep.Split(strings.TrimSpace(m[3]), -1)
 		resolve := func(phrase string) []string {
 			if p := propertyDescribed(objSchema, phrase); p != "" {
@@ -379,7 +380,7 @@ func namedKey(member string, item *openapi3.Schema) *sortKey {
 	k := &sortKey{member: member}
 	if p := propertyNamed(item, words(member)); p != "" {
 		k.parts = [][]string{{p}}
-		k.kind = kindOf(properties(item)[p])
+		k.kind = kindOf(inputs.Properties(item)[p])
 	}
 	return k
 }
@@ -387,7 +388,7 @@ func namedKey(member string, item *openapi3.Schema) *sortKey {
 // leaf is the schema at a path of property names.
 func leaf(s *openapi3.Schema, at []string) *openapi3.Schema {
 	for _, name := range at {
-		s = properties(s)[name]
+		s = inputs.Properties(s)[name]
 		if s == nil {
 			return nil
 		}
@@ -424,7 +425,7 @@ func filterOf(p *openapi3.Parameter, item *openapi3.Schema, desc string) *filter
 		return nil
 	}
 	if isType(s, "integer") && len(ws) > 1 && ws[len(ws)-1] == "id" {
-		if obj := propertyNamed(item, ws[:len(ws)-1]); obj != "" && properties(properties(item)[obj])["id"] != nil {
+		if obj := propertyNamed(item, ws[:len(ws)-1]); obj != "" && inputs.Properties(inputs.Properties(item)[obj])["id"] != nil {
 			return &filter{param: p.Name, kind: filterEquals, fields: [][]string{{obj, "id"}}, exact: true}
 		}
 		return nil
@@ -438,14 +439,14 @@ func filterOf(p *openapi3.Parameter, item *openapi3.Schema, desc string) *filter
 			continue
 		}
 		for _, b := range backticked.FindAllStringSubmatch(sentence, -1) {
-			if props := properties(item); props[b[1]] != nil && isType(props[b[1]], "string") {
+			if props := inputs.Properties(item); props[b[1]] != nil && isType(props[b[1]], "string") {
 				f.fields = append(f.fields, []string{b[1]})
 			}
 		}
 	}
 	f.exact = len(f.fields) > 0
 	if !f.exact { // only "every result contains it somewhere" can be checked
-		for name, ps := range properties(item) {
+		for name, ps := range inputs.Properties(item) {
 			if isType(ps, "string") {
 				f.fields = append(f.fields, []string{name})
 			}
@@ -461,7 +462,7 @@ func findField(item *openapi3.Schema, ws []string) []string {
 	if p := propertyNamed(item, ws); p != "" {
 		return []string{p}
 	}
-	props := properties(item)
+	props := inputs.Properties(item)
 	names := make([]string, 0, len(props))
 	for n := range props {
 		names = append(names, n)
@@ -492,7 +493,7 @@ func (a *api) mutation(f *family, p string, item *openapi3.PathItem, op *openapi
 		}
 	}
 	for _, s := range setsPattern.FindAllStringSubmatch(op.Description, -1) {
-		if properties(f.item)[s[1]] != nil {
+		if inputs.Properties(f.item)[s[1]] != nil {
 			a.setByAPI[s[1]] = true
 		}
 	}
@@ -500,20 +501,20 @@ func (a *api) mutation(f *family, p string, item *openapi3.PathItem, op *openapi
 		return nil
 	}
 	m.body = jsonSchema(op.RequestBody.Value.Content)
-	props := properties(m.body)
+	props := inputs.Properties(m.body)
 	names := make([]string, 0, len(props))
 	for n := range props {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	itemProps := properties(f.item)
+	itemProps := inputs.Properties(f.item)
 	var boolProp string
 	for _, n := range names {
 		s := props[n]
 		ws := words(n)
 		switch {
 		case isType(s, "integer") && s.Nullable && len(ws) > 1 && ws[len(ws)-1] == "id":
-			if obj := propertyNamed(f.item, ws[:len(ws)-1]); obj != "" && properties(itemProps[obj])["id"] != nil {
+			if obj := propertyNamed(f.item, ws[:len(ws)-1]); obj != "" && inputs.Properties(itemProps[obj])["id"] != nil {
 				m.kind, m.prop, m.field = mutLink, n, obj
 				return m
 			}
@@ -552,7 +553,7 @@ func (a *api) mutation(f *family, p string, item *openapi3.PathItem, op *openapi
 func flagFieldOf(item *openapi3.Schema, member string) string {
 	mw := words(member)
 	best, bestLen := "", 0
-	for name, s := range properties(item) {
+	for name, s := range inputs.Properties(item) {
 		pw := words(name)
 		if s.Nullable && s.Format == "date-time" && suffixWords(pw, mw) && len(pw) > bestLen {
 			best, bestLen = name, len(pw)

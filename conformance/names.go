@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"github.com/identities-go/identities/conformance/inputs"
 	"regexp"
 	"strings"
 	"unicode"
@@ -83,7 +84,7 @@ func containsWords(phrase, name []string) (bool, int) {
 // same name in camelCase, or as many words each a prefix of the
 // property's. It returns "" when none or several match.
 func propertyNamed(s *openapi3.Schema, ws []string) string {
-	props := properties(s)
+	props := inputs.Properties(s)
 	var found []string
 	for name := range props {
 		if strings.Join(words(name), " ") == strings.Join(ws, " ") {
@@ -105,7 +106,7 @@ func propertyNamed(s *openapi3.Schema, ws []string) string {
 func propertyDescribed(s *openapi3.Schema, phrase string) string {
 	ws := strings.Fields(strings.ToLower(phrase))
 	best, bestExtra, ties := "", 1<<30, 0
-	for name := range properties(s) {
+	for name := range inputs.Properties(s) {
 		ok, extra := containsWords(ws, words(name))
 		switch {
 		case !ok:
@@ -119,27 +120,6 @@ func propertyDescribed(s *openapi3.Schema, phrase string) string {
 		return ""
 	}
 	return best
-}
-
-// properties are the properties of s, with those of its allOf parts.
-func properties(s *openapi3.Schema) map[string]*openapi3.Schema {
-	out := map[string]*openapi3.Schema{}
-	if s == nil {
-		return out
-	}
-	for _, part := range s.AllOf {
-		if part != nil {
-			for k, v := range properties(part.Value) {
-				out[k] = v
-			}
-		}
-	}
-	for k, ref := range s.Properties {
-		if ref != nil && ref.Value != nil {
-			out[k] = ref.Value
-		}
-	}
-	return out
 }
 
 // required lists the required properties of s, with those of its allOf parts.

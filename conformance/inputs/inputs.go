@@ -108,9 +108,9 @@ func Value(s *openapi3.Schema, r *rand.Rand) any {
 		return members[r.IntN(len(members))]
 	}
 	switch {
-	case is(s, "object") || len(properties(s)) > 0:
+	case is(s, "object") || len(Properties(s)) > 0:
 		out := map[string]any{}
-		props := properties(s)
+		props := Properties(s)
 		req := required(s)
 		for _, name := range sortedNames(props) {
 			if slices.Contains(req, name) || r.IntN(2) == 0 {
@@ -187,7 +187,7 @@ func BodyBreaks(s *openapi3.Schema, r *rand.Rand) []BodyBreak {
 	if base == nil {
 		base = map[string]any{}
 	}
-	props := properties(s)
+	props := Properties(s)
 	for _, name := range required(s) { // a break is about one thing
 		if base[name] == nil && props[name] != nil && !props[name].Nullable {
 			base[name] = Value(props[name], r)
@@ -332,11 +332,16 @@ func enum(s *openapi3.Schema) []string {
 	return out
 }
 
-func properties(s *openapi3.Schema) map[string]*openapi3.Schema {
+// Properties are the properties of s, with those of its allOf parts; none
+// for a nil schema.
+func Properties(s *openapi3.Schema) map[string]*openapi3.Schema {
 	out := map[string]*openapi3.Schema{}
+	if s == nil {
+		return out
+	}
 	for _, part := range s.AllOf {
-		if part != nil && part.Value != nil {
-			for k, v := range properties(part.Value) {
+		if part != nil {
+			for k, v := range Properties(part.Value) {
 				out[k] = v
 			}
 		}
