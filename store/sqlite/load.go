@@ -13,7 +13,19 @@ import (
 // Load bulk-inserts every part into an empty database in one transaction.
 // It refuses a dataset whose records refer to another company's users or
 // connections, or to ones not loaded yet.
-func (s *Store) Load(ctx context.Context, parts iter.Seq2[*store.Dataset, error]) error {
+func (s *Store) Load(ctx context.Context, parts iter.Seq2[*store.Dataset, error]) (err error) {
+	var search *searchBuild
+	defer func() {
+		if search == nil {
+			return
+		}
+		// The scratch database goes once the load's transaction has
+		// ended and its connection has let go of it.
+		if derr := search.detach(ctx, s.write); derr != nil && err == nil {
+			err = derr
+		}
+		search.discard()
+	}()
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM companies").Scan(&n); err != nil {
@@ -37,11 +49,10 @@ func (s *Store) Load(ctx context.Context, parts iter.Seq2[*store.Dataset, error]
 		if err := tx.QueryRowContext(ctx, "SELECT sql FROM sqlite_schema WHERE name = 'identities_search'").Scan(&ddl); err != nil {
 			return fmt.Errorf("sqlite: read schema: %w", err)
 		}
-		search, err := startSearchBuild(ctx, s.path, ddl)
-		if err != nil {
+		var err error
+		if search, err = startSearchBuild(ctx, s.path, ddl); err != nil {
 			return err
 		}
-		defer search.discard()
 		restore, err := setAside(ctx, tx, func() error {
 			if err := search.wait(); err != nil {
 				return err

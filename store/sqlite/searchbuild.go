@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // searchBuild fills a copy of the search index in a scratch database of its
@@ -24,6 +23,9 @@ type searchBuild struct {
 	rows  chan []searchRow
 	done  chan error
 	ended bool
+	// attached is whether the load's connection has the scratch database
+	// attached.
+	attached bool
 }
 
 // searchQueue is how many batches of rows the load may be ahead of the
@@ -92,24 +94,19 @@ func (b *searchBuild) fill(ctx context.Context) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	stmts := map[int]*sql.Stmt{}
-	var args []any
+	// One row a statement: FTS5 writes its pending entries out as a new
+	// segment at every statement that inserts several rows (the statement
+	// opens a savepoint), which would make thousands of small segments to
+	// merge. One row at a time, they stay in memory until the buffer fills.
+	st, err := tx.PrepareContext(ctx, "INSERT INTO identities_search (rowid, tokens) VALUES (?, ?)")
+	if err != nil {
+		return fmt.Errorf("sqlite: scratch search index: %w", err)
+	}
 	for batch := range b.rows {
-		st, ok := stmts[len(batch)]
-		if !ok {
-			row := "(?, ?)"
-			q := "INSERT INTO identities_search (rowid, tokens) VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", len(batch)), ", ")
-			if st, err = tx.PrepareContext(ctx, q); err != nil {
+		for _, r := range batch {
+			if _, err := st.ExecContext(ctx, r.id, searchTokens(r.companyID, r.family, r.search)); err != nil {
 				return fmt.Errorf("sqlite: scratch search index: %w", err)
 			}
-			stmts[len(batch)] = st
-		}
-		args = args[:0]
-		for _, r := range batch {
-			args = append(args, r.id, searchTokens(r.companyID, r.family, r.search))
-		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("sqlite: scratch search index: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -130,90 +127,44 @@ func (b *searchBuild) wait() error {
 	return <-b.done
 }
 
+// scratchSchema is the name the scratch database is attached under while
+// the load copies its index.
+const scratchSchema = "load_search"
+
 // copyInto replaces the main index's entries, in tx, with the scratch
-// index's.
+// index's. The scratch database is attached to tx's connection, and each
+// table copied by an INSERT … SELECT * between tables of one definition,
+// which SQLite carries out by moving the stored records as they are. The
+// caller detaches it (see detach) once tx has ended: a database cannot be
+// detached inside a transaction that read it.
 func (b *searchBuild) copyInto(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, `ATTACH DATABASE ? AS `+scratchSchema, "file:"+uriPath.Replace(b.path)); err != nil {
+		return fmt.Errorf("sqlite: attach the search index's scratch database: %w", err)
+	}
+	b.attached = true
 	for _, table := range searchShadows {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM "`+table+`"`); err != nil {
-			return fmt.Errorf("sqlite: copy search index: %w", err)
-		}
-		if err := b.copyTable(ctx, tx, table); err != nil {
-			return fmt.Errorf("sqlite: copy search index: %w", err)
+		for _, stmt := range []string{
+			`DELETE FROM main."` + table + `"`,
+			`INSERT INTO main."` + table + `" SELECT * FROM ` + scratchSchema + `."` + table + `"`,
+		} {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("sqlite: copy search index: %w", err)
+			}
 		}
 	}
 	return nil
 }
 
-// copyBatch is how many rows one INSERT of copyTable writes.
-const copyBatch = 256
-
-func (b *searchBuild) copyTable(ctx context.Context, tx *sql.Tx, table string) error {
-	var cols []string
-	info, err := b.db.QueryContext(ctx, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
-	if err != nil {
-		return err
+// detach detaches the scratch database from db's connection, if copyInto
+// attached it.
+func (b *searchBuild) detach(ctx context.Context, db *sql.DB) error {
+	if !b.attached {
+		return nil
 	}
-	for info.Next() {
-		var c string
-		if err := info.Scan(&c); err != nil {
-			info.Close()
-			return err
-		}
-		cols = append(cols, `"`+c+`"`)
+	if _, err := db.ExecContext(context.WithoutCancel(ctx), `DETACH DATABASE `+scratchSchema); err != nil {
+		return fmt.Errorf("sqlite: detach the search index's scratch database: %w", err)
 	}
-	info.Close()
-	if err := info.Err(); err != nil {
-		return err
-	}
-	// Each value comes with whether it is NULL, and goes back through
-	// iif(null, NULL, coalesce(value, x'')): the driver reads an empty blob
-	// as nil and binds it as NULL, and an index's terms may be empty.
-	var list []string
-	for _, c := range cols {
-		list = append(list, c, c+" IS NULL")
-	}
-	rows, err := b.db.QueryContext(ctx, `SELECT `+strings.Join(list, ", ")+` FROM "`+table+`"`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	row := "(" + strings.TrimSuffix(strings.Repeat("iif(?, NULL, coalesce(?, x'')), ", len(cols)), ", ") + ")"
-	insert := func(n int) string {
-		return `INSERT INTO "` + table + `" (` + strings.Join(cols, ", ") + `) VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
-	}
-	full, err := tx.PrepareContext(ctx, insert(copyBatch))
-	if err != nil {
-		return err
-	}
-	defer full.Close()
-	vals := make([]any, 2*len(cols)) // each value, then whether it is NULL
-	args := make([]any, 0, copyBatch*len(vals))
-	ptrs := make([]any, len(vals))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return err
-		}
-		for i := 0; i < len(vals); i += 2 {
-			args = append(args, vals[i+1], vals[i])
-		}
-		if len(args) == cap(args) {
-			if _, err := full.ExecContext(ctx, args...); err != nil {
-				return err
-			}
-			args = args[:0]
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if len(args) > 0 {
-		if _, err := tx.ExecContext(ctx, insert(len(args)/len(vals)), args...); err != nil {
-			return err
-		}
-	}
+	b.attached = false
 	return nil
 }
 

@@ -29,6 +29,22 @@ func scratchFiles(t *testing.T, dir string) []string {
 	return left
 }
 
+// attached lists the databases the store's write connection has open.
+func attached(t *testing.T, s *Store) []string {
+	t.Helper()
+	rows, err := s.write.QueryContext(context.Background(), "SELECT name FROM pragma_database_list")
+	require.NoError(t, err)
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var name string
+		require.NoError(t, rows.Scan(&name))
+		names = append(names, name)
+	}
+	require.NoError(t, rows.Err())
+	return names
+}
+
 // The search index a load builds aside and copies in is sound, answers
 // exactly like a scan of the searched text, and leaves no scratch file.
 func TestLoadBuildsTheSearchIndexAside(t *testing.T) {
@@ -42,6 +58,7 @@ func TestLoadBuildsTheSearchIndexAside(t *testing.T) {
 	defer s.Close()
 	require.NoError(t, s.Load(ctx, store.Whole(d)))
 	assert.Empty(t, scratchFiles(t, dir))
+	assert.NotContains(t, attached(t, s), scratchSchema, "the load left its scratch database attached")
 
 	_, err = s.write.ExecContext(ctx, "INSERT INTO identities_search (identities_search) VALUES ('integrity-check')")
 	require.NoError(t, err, "the copied search index fails its integrity check")
