@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"iter"
 	"strings"
@@ -13,7 +14,27 @@ import (
 // Load bulk-inserts every part into an empty database in one transaction.
 // It refuses a dataset whose records refer to another company's users or
 // connections, or to ones not loaded yet.
+//
+// A load into a database that no other connection has open writes its
+// pages straight into the database file (see leaveLog); one that starts
+// meanwhile waits for the load, up to the busy timeout.
 func (s *Store) Load(ctx context.Context, parts iter.Seq2[*store.Dataset, error]) (err error) {
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: load: %w", err)
+	}
+	defer conn.Close()
+	left, err := leaveLog(ctx, conn)
+	if err != nil {
+		return err
+	}
+	if left {
+		defer func() {
+			if rerr := returnToLog(ctx, conn); rerr != nil && err == nil {
+				err = rerr
+			}
+		}()
+	}
 	var search *searchBuild
 	defer func() {
 		if search == nil {
@@ -21,12 +42,12 @@ func (s *Store) Load(ctx context.Context, parts iter.Seq2[*store.Dataset, error]
 		}
 		// The scratch database goes once the load's transaction has
 		// ended and its connection has let go of it.
-		if derr := search.detach(ctx, s.write); derr != nil && err == nil {
+		if derr := search.detach(ctx, conn); derr != nil && err == nil {
 			err = derr
 		}
 		search.discard()
 	}()
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return inTx(ctx, conn, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM companies").Scan(&n); err != nil {
 			return fmt.Errorf("sqlite: count companies: %w", err)
@@ -97,6 +118,59 @@ func (s *Store) Load(ctx context.Context, parts iter.Seq2[*store.Dataset, error]
 		}
 		return restore()
 	})
+}
+
+// leaveLog takes an empty database out of write-ahead logging for a load,
+// when no other connection has it open, and reports whether it did. In the
+// log, each page a load writes is written twice: into the log, then into
+// the database file at the checkpoint, a second pass over a file as large
+// as the data. Out of it, the load writes each page once, straight into
+// the file; the rollback journal keeps the load atomic and durable, and
+// pages past the file's end, nearly all of a load's, need no journal.
+//
+// It does not wait: a database other connections have open, or one that
+// holds data, stays in the log, and the load goes through it as any
+// transaction would.
+func leaveLog(ctx context.Context, conn *sql.Conn) (bool, error) {
+	var n int
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM companies").Scan(&n); err != nil {
+		return false, fmt.Errorf("sqlite: count companies: %w", err)
+	}
+	if n > 0 {
+		return false, nil // the load refuses it
+	}
+	var timeout int
+	if err := conn.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&timeout); err != nil {
+		return false, fmt.Errorf("sqlite: read busy timeout: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = 0"); err != nil {
+		return false, fmt.Errorf("sqlite: set busy timeout: %w", err)
+	}
+	// Another connection holding the database makes the change fail at
+	// once: the load then stays in the log.
+	var mode string
+	err := conn.QueryRowContext(ctx, "PRAGMA journal_mode = DELETE").Scan(&mode)
+	left := err == nil && mode == "delete"
+	if _, err := conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA busy_timeout = %d", timeout)); err != nil {
+		if left {
+			err = errors.Join(err, returnToLog(ctx, conn))
+		}
+		return false, fmt.Errorf("sqlite: restore busy timeout: %w", err)
+	}
+	return left, nil
+}
+
+// returnToLog puts the database back into write-ahead logging after a load
+// that left it.
+func returnToLog(ctx context.Context, conn *sql.Conn) error {
+	var mode string
+	if err := conn.QueryRowContext(context.WithoutCancel(ctx), "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
+		return fmt.Errorf("sqlite: return to write-ahead logging: %w", err)
+	}
+	if mode != "wal" {
+		return fmt.Errorf("sqlite: return to write-ahead logging: the journal mode is still %q", mode)
+	}
+	return nil
 }
 
 // bulkCache is the page cache, in KiB, of a bulk load: index builds sort in

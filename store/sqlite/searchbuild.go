@@ -155,13 +155,13 @@ func (b *searchBuild) copyInto(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-// detach detaches the scratch database from db's connection, if copyInto
-// attached it.
-func (b *searchBuild) detach(ctx context.Context, db *sql.DB) error {
+// detach detaches the scratch database from conn, the load's connection,
+// if copyInto attached it.
+func (b *searchBuild) detach(ctx context.Context, conn *sql.Conn) error {
 	if !b.attached {
 		return nil
 	}
-	if _, err := db.ExecContext(context.WithoutCancel(ctx), `DETACH DATABASE `+scratchSchema); err != nil {
+	if _, err := conn.ExecContext(context.WithoutCancel(ctx), `DETACH DATABASE `+scratchSchema); err != nil {
 		return fmt.Errorf("sqlite: detach the search index's scratch database: %w", err)
 	}
 	b.attached = false

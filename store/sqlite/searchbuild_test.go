@@ -95,6 +95,7 @@ func TestFailedLoadLeavesNoScratch(t *testing.T) {
 	}
 	require.ErrorIs(t, s.Load(ctx, parts), broken)
 	assert.Empty(t, scratchFiles(t, dir))
+	assert.Equal(t, "wal", journalMode(t, s), "the failed load left the store out of write-ahead logging")
 	var n int
 	require.NoError(t, s.read.QueryRowContext(ctx, "SELECT count(*) FROM identities").Scan(&n))
 	assert.Zero(t, n)

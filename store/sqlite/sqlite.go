@@ -167,7 +167,14 @@ func (s *Store) adoptUserVersion(ctx context.Context) error {
 
 // tx runs fn in one write transaction, committing when it returns nil.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
+	return inTx(ctx, s.write, fn)
+}
+
+// inTx runs fn in one transaction of db, committing when it returns nil.
+func inTx(ctx context.Context, db interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+}, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
