@@ -2,10 +2,10 @@ package sqlite
 
 import (
 	"database/sql/driver"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	sqlite "modernc.org/sqlite"
 )
@@ -67,7 +67,7 @@ const trigram = 3
 // of text starts a token, so a term of any length is found: see
 // searchQuery.
 func searchTokens(companyID, family int64, text string) string {
-	return tokens(tokenPrefix(companyID, family), []rune(text+"\n\n"), trigram)
+	return tokens(tokenPrefix(companyID, family), text+"\n\n", trigram)
 }
 
 // searchQuery is the search index query for the rows of a company and
@@ -75,28 +75,72 @@ func searchTokens(companyID, family int64, text string) string {
 // more characters is the phrase of its trigrams' tokens; a shorter one
 // asks for the tokens that begin with it.
 func searchQuery(companyID, family int64, term string) string {
-	r := []rune(term)
 	prefix := tokenPrefix(companyID, family)
-	if len(r) >= trigram {
-		return `"` + tokens(prefix, r, trigram) + `"`
+	if n := utf8.RuneCountInString(term); n < trigram {
+		return `"` + tokens(prefix, term, n) + `"*`
 	}
-	return `"` + tokens(prefix, r, len(r)) + `"*`
+	return `"` + tokens(prefix, term, trigram) + `"`
 }
 
 func tokenPrefix(companyID, family int64) string {
 	return "c" + strconv.FormatInt(companyID, 10) + "f" + strconv.FormatInt(family, 10) + "x"
 }
 
-// tokens writes a token for each piece of r of n characters, in order.
-func tokens(prefix string, r []rune, n int) string {
-	var b strings.Builder
-	b.Grow(max(len(r)-n+1, 0) * (len(prefix) + 2*n + 1))
-	for i := 0; i+n <= len(r); i++ {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(prefix)
-		b.WriteString(hex.EncodeToString([]byte(string(r[i : i+n]))))
+// tokens writes a token for each piece of s of n characters, in order: the
+// prefix, then the piece's UTF-8 bytes in hex, a byte that is not UTF-8
+// standing for U+FFFD. The search index is filled with it row by row, so it
+// writes into one buffer and converts nothing piece by piece.
+func tokens(prefix, s string, n int) string {
+	if n <= 0 {
+		return prefix // the one empty piece
 	}
-	return b.String()
+	var starts [trigram + 1]int // where the last characters start, as a ring
+	var b []byte
+	k := 0 // characters seen
+	for i := 0; ; {
+		if k >= n {
+			if len(b) > 0 {
+				b = append(b, ' ')
+			} else {
+				b = make([]byte, 0, len(s)*(len(prefix)+2*n+1))
+			}
+			b = append(b, prefix...)
+			b = appendHexRunes(b, s[starts[(k-n)%len(starts)]:i])
+		}
+		if i == len(s) {
+			break
+		}
+		starts[k%len(starts)] = i
+		if s[i] < utf8.RuneSelf {
+			i++
+		} else {
+			_, w := utf8.DecodeRuneInString(s[i:])
+			i += w
+		}
+		k++
+	}
+	return string(b)
+}
+
+// appendHexRunes appends the hex of piece's UTF-8 bytes to b, with U+FFFD's
+// for a byte that is not UTF-8, as converting piece to runes would.
+func appendHexRunes(b []byte, piece string) []byte {
+	const digits = "0123456789abcdef"
+	for i := 0; i < len(piece); {
+		if c := piece[i]; c < utf8.RuneSelf {
+			b = append(b, digits[c>>4], digits[c&15])
+			i++
+			continue
+		}
+		r, w := utf8.DecodeRuneInString(piece[i:])
+		if r == utf8.RuneError && w == 1 {
+			b = append(b, "efbfbd"...)
+		} else {
+			for _, c := range []byte(piece[i : i+w]) {
+				b = append(b, digits[c>>4], digits[c&15])
+			}
+		}
+		i += w
+	}
+	return b
 }

@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"encoding/hex"
+	"strings"
 	"testing"
 
 	"github.com/identities-go/identities/seed"
@@ -34,4 +36,36 @@ func TestSearchFollowsRawUpdates(t *testing.T) {
 	if page := search(target.Username); page.Total != 0 {
 		t.Errorf("the old username %q is still found", target.Username)
 	}
+}
+
+// tokensByRunes is how tokens was first written, piece by piece over the
+// text's runes: the oracle of the buffer-writing one.
+func tokensByRunes(prefix string, r []rune, n int) string {
+	var b strings.Builder
+	for i := 0; i+n <= len(r); i++ {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(prefix)
+		b.WriteString(hex.EncodeToString([]byte(string(r[i : i+n]))))
+	}
+	return b.String()
+}
+
+// The search index's tokens, and the terms' queries, are byte for byte
+// what they were: an index written by an earlier binary keeps answering.
+func FuzzTokensMatchTheRuneWalk(f *testing.F) {
+	for _, s := range []string{"", "a", "ab", "abc", "user@example.com", "é", "ɐé日本語", "a\xffb", "\xe6\x97", "x\n\n", "日本"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for n := 1; n <= trigram; n++ {
+			if got, want := tokens("c12f1x", s, n), tokensByRunes("c12f1x", []rune(s), n); got != want {
+				t.Fatalf("tokens(%q, %d) = %q, want %q", s, n, got, want)
+			}
+		}
+		if got, want := tokens("c1f2x", "", 0), tokensByRunes("c1f2x", nil, 0); got != want {
+			t.Fatalf("the empty term: %q, want %q", got, want)
+		}
+	})
 }
