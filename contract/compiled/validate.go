@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"errors"
+	"hash/maphash"
 	"math"
 	"slices"
 	"strconv"
@@ -19,7 +20,7 @@ import (
 func (s *Schema) Validate(body []byte) error {
 	w := s.walker()
 	defer s.release(w)
-	w.src = *bytes.NewBuffer(body)
+	w.src, w.body = *bytes.NewBuffer(body), body
 	w.dec.Reset(&w.src, s.decOptions()...)
 	if err := w.value(s.root); err != nil {
 		return &SyntaxError{Err: err}
@@ -68,7 +69,8 @@ func (s *Schema) release(w *walker) {
 	if cap(w.scratch) > keep || cap(w.viol) > keep {
 		return
 	}
-	w.s = nil
+	w.s, w.body = nil, nil
+	clear(w.passed)
 	w.src = bytes.Buffer{}
 	w.dec.Reset(&w.src) // let the body go
 	for _, sp := range w.spares {
@@ -105,6 +107,19 @@ type walker struct {
 	extras []extra
 
 	scratch, nameScratch, cmpScratch []byte
+
+	// body is what Validate checks; passed remembers, by schema and first
+	// bytes, objects of it that passed their schema (see memoized).
+	body   []byte
+	passed map[memoKey]extent
+}
+
+// extent is the bytes [lo, hi) of the body.
+type extent struct{ lo, hi int }
+
+type memoKey struct {
+	n      *node
+	prefix uint64 // hash of the object's first memoMin bytes
 }
 
 type spare struct {
@@ -402,6 +417,59 @@ func (w *walker) composite(n *node, k jsontext.Kind, src []byte, base int64) err
 	if n.empty {
 		return w.skip(src)
 	}
+	if src == nil && k == '{' && n.deepObject > 0 {
+		if at := w.objectStart(); at >= 0 {
+			return w.memoized(n, at)
+		}
+	}
+	return w.check(n, k, src, base)
+}
+
+// memoMin is the length of the shortest object memoized remembers: a
+// shorter one costs little to check.
+const memoMin = 64
+
+var memoSeed = maphash.MakeSeed()
+
+// memoized checks the object at in the body against n, unless an object of
+// the same bytes already passed n in this body: then it only reads past it.
+// Checking an object depends on nothing but its bytes and its schema, and
+// real pages repeat their nested objects (one connection, one user, for
+// many identities).
+func (w *walker) memoized(n *node, at int) error {
+	key := memoKey{n: n, prefix: maphash.Bytes(memoSeed, w.body[at:min(at+memoMin, len(w.body))])}
+	if sp, ok := w.passed[key]; ok && bytes.HasPrefix(w.body[at:], w.body[sp.lo:sp.hi]) {
+		return w.dec.SkipValue()
+	}
+	mark := w.live
+	if err := w.check(n, '{', nil, 0); err != nil {
+		return err
+	}
+	if end := int(w.base + w.dec.InputOffset()); w.live == mark && end-at >= memoMin {
+		if w.passed == nil {
+			w.passed = make(map[memoKey]extent)
+		}
+		w.passed[key] = extent{at, end}
+	}
+	return nil
+}
+
+// objectStart is where in the body the object ahead of w.dec begins, or -1.
+func (w *walker) objectStart() int {
+	for at := int(w.base + w.dec.InputOffset()); at < len(w.body); at++ {
+		switch w.body[at] {
+		case ' ', '\t', '\r', '\n', ',', ':':
+		case '{':
+			return at
+		default:
+			return -1
+		}
+	}
+	return -1
+}
+
+// check is composite once the object or array is to be read.
+func (w *walker) check(n *node, k jsontext.Kind, src []byte, base int64) error {
 	deep, selfDeep := n.deepObject, n.selfDeepObject
 	if k == '[' {
 		deep, selfDeep = n.deepArray, n.selfDeepArray
