@@ -439,7 +439,10 @@ var memoSeed = maphash.MakeSeed()
 func (w *walker) memoized(n *node, at int) error {
 	key := memoKey{n: n, prefix: maphash.Bytes(memoSeed, w.body[at:min(at+memoMin, len(w.body))])}
 	if sp, ok := w.passed[key]; ok && bytes.HasPrefix(w.body[at:], w.body[sp.lo:sp.hi]) {
-		return w.dec.SkipValue()
+		// ReadValue scans the value in one go where SkipValue reads it
+		// token by token; the body is in memory either way.
+		_, err := w.dec.ReadValue()
+		return err
 	}
 	mark := w.live
 	if err := w.check(n, '{', nil, 0); err != nil {
