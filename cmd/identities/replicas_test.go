@@ -27,7 +27,7 @@ import (
 
 // replicaBudget is the requests a minute each client address may send, in
 // the replicas test.
-const replicaBudget = 60
+const replicaBudget = 30
 
 // testReplicas runs three serve processes on one PostgreSQL database and
 // one Redis (reached through a proxy the test can cut), as replicas behind
@@ -167,24 +167,35 @@ func testReplicas(t *testing.T, bin string) {
 }
 
 // spend sends n requests from one forwarded address, spread over the
-// replicas, requires that none gets a 5xx, and returns how many were
-// admitted.
+// replicas and a few at a time, requires that none gets a 5xx, and returns
+// how many were admitted.
 func spend(t *testing.T, replicas []*serveProcess, clientFor func(*serveProcess, string) *gen.ClientWithResponses, from string, n int) int {
 	t.Helper()
-	admitted := 0
-	for i := range n {
-		resp, err := clientFor(replicas[i%len(replicas)], from).ListInfrastructureIdentitiesWithResponse(context.Background(), &gen.ListInfrastructureIdentitiesParams{Limit: new(int64(1))})
-		require.NoError(t, err)
-		switch resp.StatusCode() {
-		case http.StatusOK:
-			admitted++
-		case http.StatusTooManyRequests:
-			require.NotEmpty(t, resp.HTTPResponse.Header.Get("Retry-After"))
-		default:
-			t.Fatalf("request %d: status %d: %s", i, resp.StatusCode(), resp.Body)
-		}
+	const senders = 4
+	var admitted atomic.Int64
+	var wg sync.WaitGroup
+	for s := range senders {
+		wg.Go(func() {
+			for i := s; i < n; i += senders {
+				resp, err := clientFor(replicas[i%len(replicas)], from).ListInfrastructureIdentitiesWithResponse(context.Background(), &gen.ListInfrastructureIdentitiesParams{Limit: new(int64(1))})
+				if !assert.NoError(t, err) {
+					return
+				}
+				switch resp.StatusCode() {
+				case http.StatusOK:
+					admitted.Add(1)
+				case http.StatusTooManyRequests:
+					assert.NotEmpty(t, resp.HTTPResponse.Header.Get("Retry-After"))
+				default:
+					t.Errorf("request %d: status %d: %s", i, resp.StatusCode(), resp.Body)
+					return
+				}
+			}
+		})
 	}
-	return admitted
+	wg.Wait()
+	require.False(t, t.Failed(), "a request failed")
+	return int(admitted.Load())
 }
 
 // waitReady polls a replica's /readyz until its rate limiter reads want.
