@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -48,12 +49,8 @@ func (s *Store) Load(ctx context.Context, parts iter.Seq2[*store.Dataset, error]
 		search.discard()
 	}()
 	return inTx(ctx, conn, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM companies").Scan(&n); err != nil {
-			return fmt.Errorf("sqlite: count companies: %w", err)
-		}
-		if n > 0 {
-			return store.ErrNotEmpty
+		if full, err := holdsData(ctx, tx); err != nil || full {
+			return cmp.Or(err, store.ErrNotEmpty)
 		}
 		var cache int64
 		if err := tx.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cache); err != nil {
@@ -132,12 +129,8 @@ func (s *Store) Load(ctx context.Context, parts iter.Seq2[*store.Dataset, error]
 // holds data, stays in the log, and the load goes through it as any
 // transaction would.
 func leaveLog(ctx context.Context, conn *sql.Conn) (bool, error) {
-	var n int
-	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM companies").Scan(&n); err != nil {
-		return false, fmt.Errorf("sqlite: count companies: %w", err)
-	}
-	if n > 0 {
-		return false, nil // the load refuses it
+	if full, err := holdsData(ctx, conn); err != nil || full {
+		return false, err // a store that holds data, the load refuses
 	}
 	var timeout int
 	if err := conn.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&timeout); err != nil {
@@ -158,6 +151,18 @@ func leaveLog(ctx context.Context, conn *sql.Conn) (bool, error) {
 		return false, fmt.Errorf("sqlite: restore busy timeout: %w", err)
 	}
 	return left, nil
+}
+
+// holdsData reports whether the database holds a company, which a load
+// refuses.
+func holdsData(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (bool, error) {
+	var n int
+	if err := q.QueryRowContext(ctx, "SELECT count(*) FROM companies").Scan(&n); err != nil {
+		return false, fmt.Errorf("sqlite: count companies: %w", err)
+	}
+	return n > 0, nil
 }
 
 // returnToLog puts the database back into write-ahead logging after a load
