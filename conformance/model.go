@@ -146,12 +146,9 @@ func loadAPI(spec []byte, basePath string) (*api, error) {
 	if doc.Info != nil {
 		a.title, a.version = doc.Info.Title, doc.Info.Version
 	}
-	// The validator rewrites servers; read the document's own once more.
-	if raw, err := openapi3.NewLoader().LoadFromData(spec); err == nil {
-		for _, s := range raw.Servers {
-			if u, err := url.Parse(s.URL); err == nil && strings.Trim(u.Path, "/") != "" {
-				a.serverPaths = append(a.serverPaths, "/"+strings.Trim(u.Path, "/"))
-			}
+	for _, s := range v.Servers() {
+		if u, err := url.Parse(s.URL); err == nil && strings.Trim(u.Path, "/") != "" {
+			a.serverPaths = append(a.serverPaths, "/"+strings.Trim(u.Path, "/"))
 		}
 	}
 	paths := doc.Paths.InMatchingOrder()

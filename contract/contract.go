@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -51,6 +52,8 @@ type Validator struct {
 	bodies map[*openapi3.MediaType]*compiled.Schema
 	// fallbacks lists what kin-openapi validates in place of a compiled schema.
 	fallbacks []string
+	// servers are the document's own servers, which doc.Servers replaces.
+	servers openapi3.Servers
 }
 
 // Route is the operation a request resolves to.
@@ -75,15 +78,31 @@ func (r *Route) HasRequestBody() bool { return r.route.Operation.RequestBody != 
 // PathParam returns the raw value of a path parameter.
 func (r *Route) PathParam(name string) string { return r.pathParams[name] }
 
-// New loads the embedded document, serving it under basePath (for example
-// "/public"; "" serves it at the root).
+// New returns the validator of the embedded document, serving it under
+// basePath (for example "/public"; "" serves it at the root). It is built
+// once per base path and shared: loading the document is the costly part,
+// and a Validator never changes.
 func New(basePath string) (*Validator, error) {
-	return Load(api.Spec, basePath)
+	basePath = "/" + strings.Trim(basePath, "/")
+	build, _ := embedded.LoadOrStore(basePath, sync.OnceValues(func() (*Validator, error) { return load(api.Spec, basePath) }))
+	return build.(func() (*Validator, error))()
 }
 
+// embedded holds, by base path, a func building the embedded document's
+// validator once.
+var embedded sync.Map
+
 // Load builds a Validator from an OpenAPI 3.0 document in YAML or JSON, so a
-// newer or older document can be checked without rebuilding.
+// newer or older document can be checked without rebuilding. The embedded
+// document's validator is shared, as New's is.
 func Load(spec []byte, basePath string) (*Validator, error) {
+	if bytes.Equal(spec, api.Spec) {
+		return New(basePath)
+	}
+	return load(spec, basePath)
+}
+
+func load(spec []byte, basePath string) (*Validator, error) {
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(spec)
 	if err != nil {
@@ -94,6 +113,7 @@ func Load(spec []byte, basePath string) (*Validator, error) {
 	}
 	basePath = "/" + strings.Trim(basePath, "/")
 	// Hosts are never matched: only the path under basePath counts.
+	servers := doc.Servers
 	doc.Servers = openapi3.Servers{{URL: basePath}}
 	router, err := gorillamux.NewRouter(doc)
 	if err != nil {
@@ -106,7 +126,7 @@ func Load(spec []byte, basePath string) (*Validator, error) {
 		}
 		slices.Sort(methods[path])
 	}
-	v := &Validator{doc: doc, router: router, basePath: strings.TrimSuffix(basePath, "/"), methods: methods}
+	v := &Validator{doc: doc, router: router, basePath: strings.TrimSuffix(basePath, "/"), methods: methods, servers: servers}
 	v.compileBodies()
 	return v, nil
 }
@@ -168,8 +188,12 @@ func (v *Validator) compileBodies() {
 // keyword they use. It is empty for the embedded document.
 func (v *Validator) Fallbacks() []string { return slices.Clone(v.fallbacks) }
 
-// Document is the loaded OpenAPI document. Treat it as read-only.
+// Document is the loaded OpenAPI document. Treat it as read-only. Its
+// servers are the base path alone: see Servers for the document's own.
 func (v *Validator) Document() *openapi3.T { return v.doc }
+
+// Servers are the servers the document lists.
+func (v *Validator) Servers() openapi3.Servers { return slices.Clone(v.servers) }
 
 // BasePath is the prefix under which the document's paths are served.
 func (v *Validator) BasePath() string { return v.basePath }

@@ -12,6 +12,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/identities-go/identities/api"
 )
 
@@ -25,18 +29,9 @@ func newValidator(t *testing.T, base string) *Validator {
 	return v
 }
 
-// shared is built once: the validator is documented as safe for concurrent
-// use, and the tests below use it from parallel subtests.
-var shared = sync.OnceValues(func() (*Validator, error) { return New("/public") })
-
-func publicValidator(t *testing.T) *Validator {
-	t.Helper()
-	v, err := shared()
-	if err != nil {
-		t.Fatalf("New(/public): %v", err)
-	}
-	return v
-}
+// publicValidator is the validator of the embedded document served under
+// /public, which New shares between the tests.
+func publicValidator(t *testing.T) *Validator { return newValidator(t, "/public") }
 
 func request(method, target, contentType, body string) *http.Request {
 	var rd io.Reader
@@ -787,6 +782,42 @@ func TestLoad(t *testing.T) {
 		if _, err := Load([]byte(spec), ""); err == nil {
 			t.Errorf("Load(%s) = nil error, want one", name)
 		}
+	}
+}
+
+// TestOneValidatorPerDocumentAndBasePath: the embedded document is loaded
+// once per base path, however the path is spelled and whether it comes
+// through New or Load; another path, or another document, gets its own.
+func TestOneValidatorPerDocumentAndBasePath(t *testing.T) {
+	t.Parallel()
+	a := newValidator(t, "/api/public")
+	assert.Same(t, a, newValidator(t, "api/public/"))
+	viaLoad, err := Load(api.Spec, "/api/public")
+	require.NoError(t, err)
+	assert.Same(t, a, viaLoad)
+	assert.NotSame(t, a, newValidator(t, "/public"))
+
+	other := strings.Replace(string(api.Spec), "maximum: 50", "maximum: 49", 1)
+	require.NotEqual(t, string(api.Spec), other)
+	b, err := Load([]byte(other), "/api/public")
+	require.NoError(t, err)
+	assert.NotSame(t, a, b)
+	again, err := Load([]byte(other), "/api/public")
+	require.NoError(t, err)
+	assert.NotSame(t, b, again, "only the embedded document is shared")
+}
+
+// TestServersAreTheDocuments: the validator matches paths under its base
+// path alone, and still tells the servers the document lists.
+func TestServersAreTheDocuments(t *testing.T) {
+	t.Parallel()
+	raw, err := openapi3.NewLoader().LoadFromData(api.Spec)
+	require.NoError(t, err)
+	require.NotEmpty(t, raw.Servers)
+	got := publicValidator(t).Servers()
+	require.Len(t, got, len(raw.Servers))
+	for i := range got {
+		assert.Equal(t, raw.Servers[i].URL, got[i].URL)
 	}
 }
 

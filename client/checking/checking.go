@@ -11,8 +11,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strings"
-	"sync"
 
 	"github.com/identities-go/identities/client"
 	"github.com/identities-go/identities/contract"
@@ -24,24 +22,12 @@ import (
 // the process.
 func WithResponseChecking() client.Option {
 	return client.WithResponseChecker(func(baseURL *url.URL) (client.ResponseChecker, error) {
-		v, err := validator(baseURL)
+		v, err := contract.New(baseURL.Path)
 		if err != nil {
 			return nil, err
 		}
 		return checker{v}, nil
 	})
-}
-
-// validators holds a func loading the contract validator of each base path
-// once: loading the document is the costly part of a checking client, and a
-// validator never changes and is safe for concurrent use.
-var validators sync.Map // base path → func() (*contract.Validator, error)
-
-// validator returns the shared contract validator of the base URL's path.
-func validator(baseURL *url.URL) (*contract.Validator, error) {
-	bp := strings.TrimSuffix("/"+strings.Trim(baseURL.Path, "/"), "/")
-	load, _ := validators.LoadOrStore(bp, sync.OnceValues(func() (*contract.Validator, error) { return contract.New(bp) }))
-	return load.(func() (*contract.Validator, error))()
 }
 
 // checker is a client.ResponseChecker over a contract validator.

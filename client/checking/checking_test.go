@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os/exec"
 	"strings"
 	"testing"
@@ -14,22 +13,6 @@ import (
 
 	"github.com/identities-go/identities/client"
 )
-
-// TestOneValidatorPerBasePath: the document is loaded once per base path,
-// however the path is spelled, and apart for another path.
-func TestOneValidatorPerBasePath(t *testing.T) {
-	t.Parallel()
-	get := func(raw string) any {
-		u, err := url.Parse(raw)
-		require.NoError(t, err)
-		v, err := validator(u)
-		require.NoError(t, err)
-		return v
-	}
-	a := get("https://example.com/api/public")
-	assert.Same(t, a, get("http://other.example/api/public/"))
-	assert.NotSame(t, a, get("https://example.com/public"))
-}
 
 // TestViolationsReachTheCaller: a response that breaks the contract fails
 // the call with a *client.ResponseViolationError naming each path; a

@@ -28,33 +28,22 @@ import (
 	"github.com/identities-go/identities/store/sqlite"
 )
 
-// TestBinary builds the real program once and runs it as users do.
-func TestBinary(t *testing.T) {
+// runsProgram marks a test that runs the program as users do, in processes
+// of its own (see TestMain): it runs beside the others, and not in -short.
+func runsProgram(t *testing.T) {
+	t.Helper()
 	if testing.Short() {
-		t.Skip("builds and runs the real binary")
+		t.Skip("runs the program in processes of its own")
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command is needed to build the binary: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "identities")
-	args := append(append([]string{"build"}, buildFlags...), "-o", bin, ".")
-	if out, err := exec.Command(goTool, args...).CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	t.Run("durability across SIGKILL", func(t *testing.T) { t.Parallel(); testDurability(t, bin) })
-	t.Run("graceful shutdown on SIGTERM", func(t *testing.T) { t.Parallel(); testGracefulShutdown(t, bin) })
-	t.Run("seed summary", func(t *testing.T) { t.Parallel(); testSeedSummary(t, bin) })
-	t.Run("keys", func(t *testing.T) { t.Parallel(); testKeys(t, bin) })
-	t.Run("replicas on PostgreSQL and Redis", func(t *testing.T) { t.Parallel(); testReplicas(t, bin) })
+	t.Parallel()
 }
 
-// runBinary runs the program to completion and returns its stdout, failing
+// runProgram runs the program to completion and returns its stdout, failing
 // the test unless it exits 0.
-func runBinary(t *testing.T, bin string, args ...string) string {
+func runProgram(t *testing.T, args ...string) string {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(bin, args...)
+	cmd := programCommand(t, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("identities %s: %v\nstderr: %s", strings.Join(args, " "), err, stderr.Bytes())
@@ -65,13 +54,13 @@ func runBinary(t *testing.T, bin string, args ...string) string {
 // seededDB makes a database with 3 companies of 50 identities per family
 // and a read-write key of company 1; it returns the file, the key and the
 // seed summary.
-func seededDB(t *testing.T, bin string) (db, key string, sum seedSummary) {
+func seededDB(t *testing.T) (db, key string, sum seedSummary) {
 	t.Helper()
 	db = filepath.Join(t.TempDir(), "identities.db")
-	if err := json.Unmarshal([]byte(runBinary(t, bin, "seed", "--db", db, "--companies", "3", "--identities", "50")), &sum); err != nil {
+	if err := json.Unmarshal([]byte(runProgram(t, "seed", "--db", db, "--companies", "3", "--identities", "50")), &sum); err != nil {
 		t.Fatal(err)
 	}
-	key = strings.TrimSpace(runBinary(t, bin, "keys", "create", "--db", db, "--company", "1", "--scope", "read-write"))
+	key = strings.TrimSpace(runProgram(t, "keys", "create", "--db", db, "--company", "1", "--scope", "read-write"))
 	return db, key, sum
 }
 
@@ -99,19 +88,19 @@ type serveProcess struct {
 // startServe starts `identities serve` on a port the system picks, with
 // rate limiting off, and returns once it listens: the address comes from
 // its log line.
-func startServe(t *testing.T, bin, db string, extra ...string) *serveProcess {
+func startServe(t *testing.T, db string, extra ...string) *serveProcess {
 	t.Helper()
-	p := launchServe(t, bin, db, extra...)
+	p := launchServe(t, db, extra...)
 	p.ready(t)
 	return p
 }
 
 // launchServe starts serve without waiting for it to listen: see ready.
-func launchServe(t *testing.T, bin, db string, extra ...string) *serveProcess {
+func launchServe(t *testing.T, db string, extra ...string) *serveProcess {
 	t.Helper()
 	p := &serveProcess{exited: make(chan struct{})}
 	p.stdout, p.stderr = newProcOutput(p.exited), newProcOutput(p.exited)
-	p.cmd = exec.Command(bin, append([]string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--rate-limit", "0"}, extra...)...)
+	p.cmd = programCommand(t, append([]string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--rate-limit", "0"}, extra...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -230,19 +219,21 @@ func (l *ledger) check(t *testing.T, got map[int64]gen.InfrastructureIdentity) {
 	}
 }
 
-// testDurability writes from several goroutines, kills the server with
-// SIGKILL in the middle, restarts it and checks that every acknowledged
-// write survived; four times. Each goroutine owns its identities and writes
-// values it can recognise, so "the last acknowledged value" is well defined.
-func testDurability(t *testing.T, bin string) {
-	db, key, sum := seededDB(t, bin)
+// TestDurabilityAcrossSIGKILL writes from several goroutines, kills the
+// server with SIGKILL in the middle, restarts it and checks that every
+// acknowledged write survived; four times. Each goroutine owns its
+// identities and writes values it can recognise, so "the last acknowledged
+// value" is well defined.
+func TestDurabilityAcrossSIGKILL(t *testing.T) {
+	runsProgram(t)
+	db, key, sum := seededDB(t)
 	var users []int64
 	for _, u := range sum.Companies[0].Users {
 		users = append(users, u.ID)
 	}
 	const rounds, workers, owned, acksPerRound = 3, 4, 3, 40
 
-	p := startServe(t, bin, db)
+	p := startServe(t, db)
 	initial := listInfrastructure(t, apitest.Client(t, p.base, key, nil))
 	ids := slices.Sorted(maps.Keys(initial))[:workers*owned]
 	l := &ledger{fields: map[int64]map[string]*ledgerField{}}
@@ -255,7 +246,7 @@ func testDurability(t *testing.T, bin string) {
 
 	for round := 1; round <= rounds; round++ {
 		if round > 1 {
-			p = startServe(t, bin, db)
+			p = startServe(t, db)
 		}
 		cl := apitest.Client(t, p.base, key, &http.Client{Timeout: hangGuard})
 		l.check(t, listInfrastructure(t, cl))
@@ -332,7 +323,7 @@ func testDurability(t *testing.T, bin string) {
 		}
 	}
 
-	p = startServe(t, bin, db)
+	p = startServe(t, db)
 	l.check(t, listInfrastructure(t, apitest.Client(t, p.base, key, nil)))
 	p.stop(t)
 	t.Logf("%d acknowledged writes over %d kills", l.acks, rounds)
@@ -347,13 +338,14 @@ func testDurability(t *testing.T, bin string) {
 	}
 }
 
-// testGracefulShutdown holds a request in flight (the server has read its
-// headers and waits for its body), sends SIGTERM, waits until the server
-// stops accepting connections, then completes the request: it must be
-// answered 200 and the process must exit 0.
-func testGracefulShutdown(t *testing.T, bin string) {
-	db, key, _ := seededDB(t, bin)
-	p := startServe(t, bin, db)
+// TestGracefulShutdownOnSIGTERM holds a request in flight (the server has
+// read its headers and waits for its body), sends SIGTERM, waits until the
+// server stops accepting connections, then completes the request: it must
+// be answered 200 and the process must exit 0.
+func TestGracefulShutdownOnSIGTERM(t *testing.T) {
+	runsProgram(t)
+	db, key, _ := seededDB(t)
+	p := startServe(t, db)
 	var id int64
 	for i := range listInfrastructure(t, apitest.Client(t, p.base, key, nil)) {
 		id = max(id, i)
@@ -406,13 +398,16 @@ func testGracefulShutdown(t *testing.T, bin string) {
 	}
 }
 
-func testSeedSummary(t *testing.T, bin string) {
+// TestSeedSummary: seed prints the same summary for the same --rand-seed,
+// in the documented shape, and refuses a database that holds data.
+func TestSeedSummary(t *testing.T) {
+	runsProgram(t)
 	dir := t.TempDir()
 	args := func(db string) []string {
 		return []string{"seed", "--db", filepath.Join(dir, db), "--companies", "3", "--identities", "50", "--rand-seed", "9"}
 	}
-	first := runBinary(t, bin, args("a.db")...)
-	if again := runBinary(t, bin, args("b.db")...); again != first {
+	first := runProgram(t, args("a.db")...)
+	if again := runProgram(t, args("b.db")...); again != first {
 		t.Fatalf("the same --rand-seed gave different summaries:\n%s\n%s", first, again)
 	}
 
@@ -458,26 +453,29 @@ func testSeedSummary(t *testing.T, bin string) {
 		t.Errorf("want a company without the API in its plan (%v) and a user who has not accepted the terms (%v)", noPlan, noTerms)
 	}
 
-	cmd := exec.Command(bin, args("a.db")...)
+	cmd := programCommand(t, args("a.db")...)
 	if out, err := cmd.Output(); err == nil || len(out) != 0 {
 		t.Errorf("seeding a database that holds data: %v, stdout %q; want a failure and no summary", err, out)
 	}
 }
 
-func testKeys(t *testing.T, bin string) {
-	db, key, _ := seededDB(t, bin)
-	out := runBinary(t, bin, "keys", "create", "--db", db, "--company", "1", "--scope", "read-write")
+// TestKeys: a created key is printed alone, listed by its prefix only,
+// opens the API, and no longer does once revoked.
+func TestKeys(t *testing.T) {
+	runsProgram(t)
+	db, key, _ := seededDB(t)
+	out := runProgram(t, "keys", "create", "--db", db, "--company", "1", "--scope", "read-write")
 	if !regexp.MustCompile(`^idk_[A-Za-z0-9_-]{43}\n$`).MatchString(out) {
 		t.Fatalf("keys create printed %q; want only the key", out)
 	}
 	key = strings.TrimSpace(out)
 	prefix := key[:10]
 
-	if table := runBinary(t, bin, "keys", "list", "--db", db); !strings.Contains(table, prefix) || strings.Contains(table, key) {
+	if table := runProgram(t, "keys", "list", "--db", db); !strings.Contains(table, prefix) || strings.Contains(table, key) {
 		t.Fatalf("keys list does not show the key's prefix %s (or shows the secret):\n%s", prefix, table)
 	}
 	var listed []store.APIKey
-	if err := json.Unmarshal([]byte(runBinary(t, bin, "keys", "list", "--db", db, "--json")), &listed); err != nil {
+	if err := json.Unmarshal([]byte(runProgram(t, "keys", "list", "--db", db, "--json")), &listed); err != nil {
 		t.Fatal(err)
 	}
 	i := slices.IndexFunc(listed, func(k store.APIKey) bool { return k.Prefix == prefix })
@@ -485,7 +483,7 @@ func testKeys(t *testing.T, bin string) {
 		t.Fatalf("keys list --json: %+v", listed)
 	}
 
-	p := startServe(t, bin, db)
+	p := startServe(t, db)
 	cl := apitest.Client(t, p.base, key, nil)
 	wantStatus := func(what string, want int) {
 		t.Helper()
@@ -498,7 +496,7 @@ func testKeys(t *testing.T, bin string) {
 		}
 	}
 	wantStatus("the new key", http.StatusOK)
-	runBinary(t, bin, "keys", "revoke", "--db", db, "--id", strconv.FormatInt(listed[i].ID, 10))
+	runProgram(t, "keys", "revoke", "--db", db, "--id", strconv.FormatInt(listed[i].ID, 10))
 	wantStatus("the revoked key", http.StatusUnauthorized)
 	p.stop(t)
 }

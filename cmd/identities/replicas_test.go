@@ -29,20 +29,21 @@ import (
 // the replicas test.
 const replicaBudget = 30
 
-// testReplicas runs three serve processes on one PostgreSQL database and
-// one Redis (reached through a proxy the test can cut), as replicas behind
-// a load balancer would run, and checks what replicas must keep: writes
-// that stay correct when spread over them, writes acknowledged by one that
-// is killed, one rate-limit budget per client address, and no 5xx while
-// Redis is gone.
-func testReplicas(t *testing.T, bin string) {
+// TestReplicasOnPostgreSQLAndRedis runs three serve processes on one
+// PostgreSQL database and one Redis (reached through a proxy the test can
+// cut), as replicas behind a load balancer would run, and checks what
+// replicas must keep: writes that stay correct when spread over them,
+// writes acknowledged by one that is killed, one rate-limit budget per
+// client address, and no 5xx while Redis is gone.
+func TestReplicasOnPostgreSQLAndRedis(t *testing.T) {
+	runsProgram(t)
 	db := pgtest.NewDatabase(t)
 	_, prefix := redistest.Client(t)
 	redisProxy := newCutProxy(t, redistest.Options(t).Addr)
 
 	var sum seedSummary
-	require.NoError(t, json.Unmarshal([]byte(runBinary(t, bin, "seed", "--db", db, "--companies", "2", "--identities", "50")), &sum))
-	key := strings.TrimSpace(runBinary(t, bin, "keys", "create", "--db", db, "--company", "1", "--scope", "read-write"))
+	require.NoError(t, json.Unmarshal([]byte(runProgram(t, "seed", "--db", db, "--companies", "2", "--identities", "50")), &sum))
+	key := strings.TrimSpace(runProgram(t, "keys", "create", "--db", db, "--company", "1", "--scope", "read-write"))
 	var users []int64
 	for _, u := range sum.Companies[0].Users {
 		users = append(users, u.ID)
@@ -51,7 +52,7 @@ func testReplicas(t *testing.T, bin string) {
 	// The three start side by side, as replicas do.
 	var replicas []*serveProcess
 	for range 3 {
-		replicas = append(replicas, launchServe(t, bin, db,
+		replicas = append(replicas, launchServe(t, db,
 			"--rate-limit", strconv.Itoa(replicaBudget), "--trusted-proxy", "127.0.0.1/32",
 			"--rate-limit-redis", "redis://"+redisProxy.addr()+"/0", "--rate-limit-redis-prefix", prefix))
 	}
@@ -65,10 +66,10 @@ func testReplicas(t *testing.T, bin string) {
 	}
 	ids := slices.Sorted(maps.Keys(listInfrastructure(t, clientFor(replicas[0], "198.51.100.1"))))
 
-	t.Run("32 writers over the replicas", func(t *testing.T) {
+	t.Run("16 writers over the replicas", func(t *testing.T) {
 		var w writeLog
 		var wg sync.WaitGroup
-		for i := range 32 {
+		for i := range 16 {
 			wg.Go(func() {
 				for n := range 6 {
 					p := replicas[(i+n)%3]
@@ -109,7 +110,7 @@ func testReplicas(t *testing.T, bin string) {
 		var wg sync.WaitGroup
 		for i, id := range mine {
 			wg.Go(func() {
-				for n := range 12 {
+				for n := range 8 {
 					p := replicas[(i+n)%3]
 					value := fmt.Sprintf("kill-%d-%d", i, n)
 					l.mu.Lock()
@@ -127,7 +128,7 @@ func testReplicas(t *testing.T, bin string) {
 					l.mu.Lock()
 					f.acked, f.pending, f.hasPending = value, "", false
 					l.mu.Unlock()
-					if acked.Add(1) == 24 {
+					if acked.Add(1) == 16 {
 						once.Do(func() { close(killAt) })
 					}
 				}

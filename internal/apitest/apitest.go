@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sync"
 	"testing"
 
 	"github.com/identities-go/identities/contract"
@@ -23,13 +22,11 @@ import (
 // BasePath is where the tests serve the API, as the server does by default.
 const BasePath = "/public"
 
-var validator = sync.OnceValues(func() (*contract.Validator, error) { return contract.New(BasePath) })
-
 // Validator is the validator of the embedded document served under
-// BasePath, built once per test binary.
+// BasePath, which contract.New builds once per test binary.
 func Validator(tb testing.TB) *contract.Validator {
 	tb.Helper()
-	v, err := validator()
+	v, err := contract.New(BasePath)
 	if err != nil {
 		tb.Fatalf("apitest: %v", err)
 	}
