@@ -61,24 +61,32 @@ func Handler(cfg Config) http.Handler {
 	if err != nil {
 		panic("docsui: page template: " + err.Error()) // the template and its data are fixed
 	}
-	h := &handler{prefix: prefix, files: map[string]*file{}}
-	h.page = newFile("index.html", page.Bytes())
-	add := func(name string, data []byte) { h.files[prefix+"/"+name] = newFile(name, data) }
-	assets, _ := fs.Sub(files, "assets")
-	_ = fs.WalkDir(assets, ".", func(p string, d fs.DirEntry, err error) error {
+	h := &handler{prefix: prefix, files: map[string]*file{}, page: newFile("index.html", page.Bytes())}
+	for name, f := range assets() {
+		h.files[prefix+"/"+name] = f
+	}
+	return h
+}
+
+// assets are the files every page loads, by name, shared by the handlers
+// of the process: each is compressed once.
+var assets = sync.OnceValue(func() map[string]*file {
+	m := map[string]*file{}
+	dir, _ := fs.Sub(files, "assets")
+	_ = fs.WalkDir(dir, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || p == "README.md" {
 			return err
 		}
-		data, err := fs.ReadFile(assets, p)
+		data, err := fs.ReadFile(dir, p)
 		if err == nil {
-			add(p, data)
+			m[p] = newFile(p, data)
 		}
 		return err
 	})
 	js, _ := files.ReadFile("docs.js")
-	add("docs.js", js)
-	return h
-}
+	m["docs.js"] = newFile("docs.js", js)
+	return m
+})
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <html lang="en">
@@ -125,6 +133,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // file is one file to serve, with its gzip form made on first request.
+// It is safe for concurrent use.
 type file struct {
 	name, contentType, etag string
 	data                    []byte
