@@ -1,4 +1,4 @@
-package ratelimit
+package ratelimit_test
 
 import (
 	"context"
@@ -7,11 +7,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/identities-go/identities/ratelimit"
 )
 
 func TestLocalEmptiesAndRefills(t *testing.T) {
 	t.Parallel()
-	l := NewLocal(60) // one a second
+	l := ratelimit.NewLocal(60) // one a second
 	ctx := context.Background()
 	now := time.Unix(1000, 0)
 	for i := range 60 {

@@ -1,4 +1,4 @@
-package ratelimit
+package ratelimit_test
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/identities-go/identities/internal/redistest"
+	"github.com/identities-go/identities/ratelimit"
 )
 
 // TestSharedBudgetAcrossReplicas: two limiters on one Redis (two replicas)
@@ -24,12 +25,12 @@ import (
 func TestSharedBudgetAcrossReplicas(t *testing.T) {
 	t.Parallel()
 	rdb, prefix := redistest.Client(t)
-	a := NewShared(rdb, 10, SharedOptions{Prefix: prefix})
-	b := NewShared(rdb, 10, SharedOptions{Prefix: prefix})
+	a := ratelimit.NewShared(rdb, 10, ratelimit.SharedOptions{Prefix: prefix})
+	b := ratelimit.NewShared(rdb, 10, ratelimit.SharedOptions{Prefix: prefix})
 	ctx := context.Background()
 	now := time.Now()
 	allowed := 0
-	var last Verdict
+	var last ratelimit.Verdict
 	for i := range 30 {
 		l := a
 		if i%2 == 1 {
@@ -70,7 +71,7 @@ func TestSharedFallsBackAndRecovers(t *testing.T) {
 	rdb := redis.NewClient(o)
 	t.Cleanup(func() { _ = rdb.Close() })
 	var logs syncBuffer
-	l := NewShared(rdb, 3, SharedOptions{Prefix: prefix, Pause: time.Second, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	l := ratelimit.NewShared(rdb, 3, ratelimit.SharedOptions{Prefix: prefix, Pause: time.Second, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	ctx := context.Background()
 	now := time.Now()
 
