@@ -2,29 +2,30 @@ package ratelimit
 
 import (
 	"context"
+	_ "embed"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
-	"github.com/go-redis/redis_rate/v10"
-	"github.com/redis/go-redis/v9"
+	"github.com/gomodule/redigo/redis"
 )
 
-// Shared holds the budgets in Redis, so that every replica of the server
-// takes from the same budget of a client. Its clock is Redis's. While
-// Redis does not answer, each replica meters its clients in process (a
-// Local budget of the same size), logs that once, and asks Redis again
+// Shared holds the budgets in Redis (5 or newer), so that every replica of
+// the server takes from the same budget of a client. Its clock is Redis's.
+// While Redis does not answer, each replica meters its clients in process
+// (a Local budget of the same size), logs that once, and asks Redis again
 // after a pause; when Redis answers again the budgets are shared again.
 type Shared struct {
-	rdb      *redis.Client
-	limiter  *redis_rate.Limiter
-	limit    redis_rate.Limit
-	prefix   string
-	fallback *Local
-	log      *slog.Logger
-	timeout  time.Duration
-	pause    time.Duration
+	pool      *redis.Pool
+	perMinute int
+	prefix    string
+	fallback  *Local
+	log       *slog.Logger
+	timeout   time.Duration
+	pause     time.Duration
 
 	mu        sync.Mutex
 	down      bool
@@ -51,19 +52,48 @@ const (
 	DefaultPause   = time.Second
 )
 
+// gcra takes one request from a budget kept in Redis, in one round trip.
+// Its keys are prefix + "gcra:" + client: a key segment of their own, which
+// no earlier version of the server reads.
+//
+//go:embed gcra.lua
+var gcraSource string
+
+var gcra = redis.NewScript(1, gcraSource)
+
+// NewRedisPool returns a pool of connections to the Redis at rawURL
+// (redis://[user:password@]host[:port][/db], or rediss:// for TLS), dialed
+// with opts, or an error that says what is wrong with rawURL. It does not
+// connect: a Redis that does not answer yet is not an error.
+func NewRedisPool(rawURL string, opts ...redis.DialOption) (*redis.Pool, error) {
+	// redigo reads the URL as it dials; a dial that never connects checks
+	// the URL now.
+	errChecked := errors.New("checked")
+	_, err := redis.DialURLContext(context.Background(), rawURL, redis.DialContextFunc(func(context.Context, string, string) (net.Conn, error) {
+		return nil, errChecked
+	}))
+	if !errors.Is(err, errChecked) {
+		return nil, fmt.Errorf("ratelimit: redis URL: %w", err)
+	}
+	return &redis.Pool{
+		DialContext: func(ctx context.Context) (redis.Conn, error) {
+			return redis.DialURLContext(ctx, rawURL, opts...)
+		},
+		MaxIdle:     64,
+		IdleTimeout: 5 * time.Minute,
+	}, nil
+}
+
 // NewShared returns a limiter of perMinute requests a minute (positive)
-// whose budgets live in the Redis that rdb talks to.
-func NewShared(rdb *redis.Client, perMinute int, o SharedOptions) *Shared {
+// whose budgets live in the Redis that pool connects to.
+func NewShared(pool *redis.Pool, perMinute int, o SharedOptions) *Shared {
 	if o.Prefix == "" {
 		o.Prefix = DefaultPrefix
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	s := &Shared{
-		rdb: rdb, limiter: redis_rate.NewLimiter(rdb), limit: redis_rate.PerMinute(perMinute),
-		prefix: o.Prefix, fallback: NewLocal(perMinute), log: o.Logger,
-	}
+	s := &Shared{pool: pool, perMinute: perMinute, prefix: o.Prefix, fallback: NewLocal(perMinute), log: o.Logger}
 	s.timeout, s.pause = o.Timeout, o.Pause
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
@@ -80,30 +110,50 @@ func (s *Shared) Take(ctx context.Context, client string, now time.Time) Verdict
 	if s.skipRedis(now) {
 		return s.fallback.Take(ctx, client, now)
 	}
-	cctx, cancel := context.WithTimeout(ctx, s.timeout)
-	res, err := s.limiter.Allow(cctx, s.prefix+client, s.limit)
-	cancel()
+	v, err := s.take(ctx, client)
 	if err != nil {
-		if ctx.Err() != nil { // the request went away, Redis did not
-			return s.fallback.Take(ctx, client, now)
+		if ctx.Err() == nil { // Redis failed, not the request that went away
+			s.failed(now, err)
 		}
-		s.failed(now, err)
 		return s.fallback.Take(ctx, client, now)
 	}
 	s.answered()
-	v := Verdict{Allowed: res.Allowed > 0, Limit: s.limit.Rate, Remaining: res.Remaining, Reset: max(res.ResetAfter, 0)}
-	if !v.Allowed {
-		v.RetryAfter = max(res.RetryAfter, 0)
-	}
 	return v
+}
+
+// take runs gcra on client's key.
+func (s *Shared) take(ctx context.Context, client string) (Verdict, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	conn, err := s.pool.GetContext(ctx)
+	if err != nil {
+		return Verdict{}, fmt.Errorf("ratelimit: redis: %w", err)
+	}
+	defer conn.Close()
+	r, err := redis.Int64s(gcra.DoContext(ctx, conn, s.prefix+"gcra:"+client, s.perMinute, time.Minute.Microseconds()))
+	if err == nil && len(r) != 4 {
+		err = fmt.Errorf("the script answered %d values, not 4", len(r))
+	}
+	if err != nil {
+		return Verdict{}, fmt.Errorf("ratelimit: redis: %w", err)
+	}
+	return Verdict{
+		Allowed: r[0] == 1, Limit: s.perMinute, Remaining: int(r[1]),
+		RetryAfter: time.Duration(r[2]) * time.Microsecond, Reset: time.Duration(r[3]) * time.Microsecond,
+	}, nil
 }
 
 // Ping reports whether Redis answers. An answer after a failure shares the
 // budgets again at once, without waiting for the pause to end.
 func (s *Shared) Ping(ctx context.Context) error {
-	cctx, cancel := context.WithTimeout(ctx, s.timeout)
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	if err := s.rdb.Ping(cctx).Err(); err != nil {
+	conn, err := s.pool.GetContext(ctx)
+	if err == nil {
+		_, err = redis.DoContext(conn, ctx, "PING")
+		conn.Close()
+	}
+	if err != nil {
 		return fmt.Errorf("ratelimit: redis: %w", err)
 	}
 	s.answered()

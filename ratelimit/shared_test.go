@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/gomodule/redigo/redis"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -24,9 +24,9 @@ import (
 // take from one budget per client: together they admit what one would.
 func TestSharedBudgetAcrossReplicas(t *testing.T) {
 	t.Parallel()
-	rdb, prefix := redistest.Client(t)
-	a := ratelimit.NewShared(rdb, 10, ratelimit.SharedOptions{Prefix: prefix})
-	b := ratelimit.NewShared(rdb, 10, ratelimit.SharedOptions{Prefix: prefix})
+	pool, prefix := redistest.Client(t)
+	a := ratelimit.NewShared(pool, 10, ratelimit.SharedOptions{Prefix: prefix})
+	b := ratelimit.NewShared(pool, 10, ratelimit.SharedOptions{Prefix: prefix})
 	ctx := context.Background()
 	now := time.Now()
 	allowed := 0
@@ -51,6 +51,45 @@ func TestSharedBudgetAcrossReplicas(t *testing.T) {
 	require.NoError(t, a.Ping(ctx))
 }
 
+// TestSharedMetersAsLocalDoes: the budget kept in Redis answers each take
+// as the budget in process does (the same GCRA), up to the microseconds
+// Redis's clock moves between takes.
+func TestSharedMetersAsLocalDoes(t *testing.T) {
+	t.Parallel()
+	pool, prefix := redistest.Client(t)
+	const perMinute = 7 // a request's share is not a whole number of microseconds
+	shared := ratelimit.NewShared(pool, perMinute, ratelimit.SharedOptions{Prefix: prefix, Timeout: time.Second})
+	local := ratelimit.NewLocal(perMinute)
+	ctx, now := context.Background(), time.Now()
+	for i := range perMinute + 2 {
+		want, got := local.Take(ctx, "c", now), shared.Take(ctx, "c", now)
+		assert.Equal(t, want.Allowed, got.Allowed, "take %d", i)
+		assert.Equal(t, want.Limit, got.Limit, "take %d", i)
+		assert.Equal(t, want.Remaining, got.Remaining, "take %d", i)
+		assert.InDelta(t, want.RetryAfter, got.RetryAfter, float64(time.Second), "take %d: retry after", i)
+		assert.InDelta(t, want.Reset, got.Reset, float64(time.Second), "take %d: reset", i)
+	}
+	conn, err := pool.GetContext(ctx)
+	require.NoError(t, err)
+	defer conn.Close()
+	ttl, err := redis.Int64(redis.DoContext(conn, ctx, "PTTL", prefix+"gcra:c"))
+	require.NoError(t, err)
+	assert.InDelta(t, time.Minute.Milliseconds(), ttl, float64(time.Second.Milliseconds()), "the key lives until the budget is full again")
+}
+
+// TestNewRedisPoolSaysWhatIsWrongWithTheURL: a URL the pool could never
+// dial is an error at once; a good one is not, though nothing answers
+// there.
+func TestNewRedisPoolSaysWhatIsWrongWithTheURL(t *testing.T) {
+	for _, bad := range []string{"http://127.0.0.1:6379", "redis://127.0.0.1:6379/x", "127.0.0.1:6379", "redis://%zz"} {
+		_, err := ratelimit.NewRedisPool(bad)
+		assert.ErrorContains(t, err, "redis URL", bad)
+	}
+	pool, err := ratelimit.NewRedisPool("redis://user:secret@127.0.0.1:1/2")
+	require.NoError(t, err)
+	require.NoError(t, pool.Close())
+}
+
 // TestSharedFallsBackAndRecovers: while Redis does not answer, a limiter
 // still answers from a budget of its own, logs that once, and shares the
 // budget again once Redis answers.
@@ -58,20 +97,16 @@ func TestSharedFallsBackAndRecovers(t *testing.T) {
 	t.Parallel()
 	_, prefix := redistest.Client(t)
 	var down atomic.Bool
-	o := redistest.Options(t)
 	dial := (&net.Dialer{Timeout: time.Second}).DialContext
-	o.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+	pool := redistest.Pool(t, redis.DialContextFunc(func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if down.Load() {
 			return nil, errors.New("redis is down (test)")
 		}
 		c, err := dial(ctx, network, addr)
 		return &cuttable{Conn: c, down: &down}, err
-	}
-	o.MaxRetries = -1
-	rdb := redis.NewClient(o)
-	t.Cleanup(func() { _ = rdb.Close() })
+	}))
 	var logs syncBuffer
-	l := ratelimit.NewShared(rdb, 3, ratelimit.SharedOptions{Prefix: prefix, Pause: time.Second, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	l := ratelimit.NewShared(pool, 3, ratelimit.SharedOptions{Prefix: prefix, Pause: time.Second, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	ctx := context.Background()
 	now := time.Now()
 

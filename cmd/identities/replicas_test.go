@@ -39,7 +39,7 @@ func TestReplicasOnPostgreSQLAndRedis(t *testing.T) {
 	runsProgram(t)
 	db := pgtest.NewDatabase(t)
 	_, prefix := redistest.Client(t)
-	redisProxy := newCutProxy(t, redistest.Options(t).Addr)
+	redisProxy := newCutProxy(t, redistest.Addr(t))
 
 	var sum seedSummary
 	require.NoError(t, json.Unmarshal([]byte(runProgram(t, "seed", "--db", db, "--companies", "2", "--identities", "50")), &sum))

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/identities-go/identities/apikey"
 	"github.com/identities-go/identities/internal/tracing"
 	"github.com/identities-go/identities/metrics"
@@ -81,16 +79,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if *rateLimit <= 0 {
 			return usagef("--rate-limit-redis needs a positive --rate-limit")
 		}
-		o, err := redis.ParseURL(*rateLimitRedis)
+		pool, err := ratelimit.NewRedisPool(*rateLimitRedis)
 		if err != nil {
 			return usagef("--rate-limit-redis: %v", err)
 		}
-		// The client's own complaints (a failed dial, say) go to the log,
-		// at debug: the limiter reports what matters once.
-		redis.SetLogger(redisLog{log})
-		rdb := redis.NewClient(o)
-		defer rdb.Close()
-		shared := ratelimit.NewShared(rdb, *rateLimit, ratelimit.SharedOptions{Prefix: *rateLimitPrefix, Logger: log})
+		defer pool.Close()
+		shared := ratelimit.NewShared(pool, *rateLimit, ratelimit.SharedOptions{Prefix: *rateLimitPrefix, Logger: log})
 		if err := shared.Ping(ctx); err != nil {
 			log.Warn("rate limit: Redis does not answer yet; limiting in this process until it does", "err", err)
 		}
@@ -244,11 +238,4 @@ func usableKey(keys []store.APIKey, now time.Time) *store.APIKey {
 
 func tryLine(base string) string {
 	return fmt.Sprintf("Try:\n\n  curl -s -H \"Authorization: Bearer $DRATA_API_TOKEN\" '%s/user-identities/infrastructure?limit=2'\n\n", base)
-}
-
-// redisLog passes the Redis client's messages to the log at debug level.
-type redisLog struct{ log *slog.Logger }
-
-func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
-	l.log.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }
