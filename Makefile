@@ -58,6 +58,7 @@ docs-assets: ## Vendor the pinned Swagger UI (tools/docs) that GET /docs serves 
 	cd $(DOCS_DIR)/node_modules/swagger-ui-dist && cp LICENSE NOTICE favicon-32x32.png swagger-ui.css \
 		swagger-ui-bundle.js swagger-ui-bundle.js.LICENSE.txt $(CURDIR)/$(DOCS_ASSETS)/
 	sed -i -e 's|/\*# sourceMappingURL=[^*]*\*/||' -e 's|//# sourceMappingURL=.*$$||' $(DOCS_ASSETS)/swagger-ui-bundle.js $(DOCS_ASSETS)/swagger-ui.css
+	gzip -9 -n -k -f $(DOCS_ASSETS)/swagger-ui-bundle.js $(DOCS_ASSETS)/swagger-ui.css # served as they are to clients that take gzip
 	node -p '"swagger-ui-dist " + require("./$(DOCS_DIR)/node_modules/swagger-ui-dist/package.json").version' > $(DOCS_ASSETS)/VERSION
 
 .PHONY: replay-libopenapi

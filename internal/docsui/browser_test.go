@@ -36,15 +36,14 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// artifacts is where the test leaves its screenshot: $IDENTITIES_ARTIFACTS,
-// or a temporary directory.
+// artifacts is where the test leaves a screenshot of the page:
+// $IDENTITIES_ARTIFACTS, as in CI; without it, the test takes none.
 func artifacts(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv("IDENTITIES_ARTIFACTS")
-	if dir == "" {
-		return t.TempDir()
+	if dir != "" {
+		require.NoError(t, os.MkdirAll(dir, 0o755))
 	}
-	require.NoError(t, os.MkdirAll(dir, 0o755))
 	return dir
 }
 
@@ -164,10 +163,12 @@ document.addEventListener("securitypolicyviolation", e => window.cspViolations.p
 
 	phase("executed")
 
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(out, "docs.png"), shot, 0o644))
-	phase("screenshot " + filepath.Join(out, "docs.png"))
+	if out != "" {
+		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(out, "docs.png"), shot, 0o644))
+		phase("screenshot " + filepath.Join(out, "docs.png"))
+	}
 
 	assert.Equal(t, "200", strings.TrimSpace(status), "response: %s", body)
 	assert.True(t, strings.HasPrefix(strings.TrimSpace(requestURL), url+"/public/"), "the request went to %s", requestURL)
