@@ -43,19 +43,20 @@ func TestReplicasOnPostgreSQLAndRedis(t *testing.T) {
 
 	var sum seedSummary
 	require.NoError(t, json.Unmarshal([]byte(runProgram(t, "seed", "--db", db, "--companies", "2", "--identities", "50")), &sum))
-	key := strings.TrimSpace(runProgram(t, "keys", "create", "--db", db, "--company", "1", "--scope", "read-write"))
 	var users []int64
 	for _, u := range sum.Companies[0].Users {
 		users = append(users, u.ID)
 	}
 
-	// The three start side by side, as replicas do.
+	// The three start side by side, as replicas do; the key is made while
+	// they start.
 	var replicas []*serveProcess
 	for range 3 {
 		replicas = append(replicas, launchServe(t, db,
 			"--rate-limit", strconv.Itoa(replicaBudget), "--trusted-proxy", "127.0.0.1/32",
 			"--rate-limit-redis", "redis://"+redisProxy.addr()+"/0", "--rate-limit-redis-prefix", prefix))
 	}
+	key := strings.TrimSpace(runProgram(t, "keys", "create", "--db", db, "--company", "1", "--scope", "read-write"))
 	for _, p := range replicas {
 		p.ready(t)
 	}
