@@ -79,7 +79,7 @@ func NewRedisPool(rawURL string, opts ...redis.DialOption) (*redis.Pool, error) 
 		DialContext: func(ctx context.Context) (redis.Conn, error) {
 			return redis.DialURLContext(ctx, rawURL, opts...)
 		},
-		MaxIdle:     64,
+		MaxIdle:     64, // each request holds a connection for one round trip
 		IdleTimeout: 5 * time.Minute,
 	}, nil
 }
@@ -122,41 +122,50 @@ func (s *Shared) Take(ctx context.Context, client string, now time.Time) Verdict
 }
 
 // take runs gcra on client's key.
-func (s *Shared) take(ctx context.Context, client string) (Verdict, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	conn, err := s.pool.GetContext(ctx)
-	if err != nil {
-		return Verdict{}, fmt.Errorf("ratelimit: redis: %w", err)
-	}
-	defer conn.Close()
-	r, err := redis.Int64s(gcra.DoContext(ctx, conn, s.prefix+"gcra:"+client, s.perMinute, time.Minute.Microseconds()))
-	if err == nil && len(r) != 4 {
-		err = fmt.Errorf("the script answered %d values, not 4", len(r))
-	}
-	if err != nil {
-		return Verdict{}, fmt.Errorf("ratelimit: redis: %w", err)
-	}
-	return Verdict{
-		Allowed: r[0] == 1, Limit: s.perMinute, Remaining: int(r[1]),
-		RetryAfter: time.Duration(r[2]) * time.Microsecond, Reset: time.Duration(r[3]) * time.Microsecond,
-	}, nil
+func (s *Shared) take(ctx context.Context, client string) (v Verdict, err error) {
+	err = s.call(ctx, func(ctx context.Context, conn redis.Conn) error {
+		r, err := redis.Int64s(gcra.DoContext(ctx, conn, s.prefix+"gcra:"+client, s.perMinute, time.Minute.Microseconds()))
+		if err == nil && len(r) != 4 {
+			err = fmt.Errorf("the script answered %d values, not 4", len(r))
+		}
+		if err != nil {
+			return err
+		}
+		v = Verdict{
+			Allowed: r[0] == 1, Limit: s.perMinute, Remaining: int(r[1]),
+			RetryAfter: time.Duration(r[2]) * time.Microsecond, Reset: time.Duration(r[3]) * time.Microsecond,
+		}
+		return nil
+	})
+	return v, err
 }
 
 // Ping reports whether Redis answers. An answer after a failure shares the
 // budgets again at once, without waiting for the pause to end.
 func (s *Shared) Ping(ctx context.Context) error {
+	err := s.call(ctx, func(ctx context.Context, conn redis.Conn) error {
+		_, err := redis.DoContext(conn, ctx, "PING")
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.answered()
+	return nil
+}
+
+// call runs f on a connection of the pool, within the limiter's timeout.
+func (s *Shared) call(ctx context.Context, f func(context.Context, redis.Conn) error) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	conn, err := s.pool.GetContext(ctx)
 	if err == nil {
-		_, err = redis.DoContext(conn, ctx, "PING")
+		err = f(ctx, conn)
 		conn.Close()
 	}
 	if err != nil {
 		return fmt.Errorf("ratelimit: redis: %w", err)
 	}
-	s.answered()
 	return nil
 }
 
