@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -120,7 +122,7 @@ document.addEventListener("securitypolicyviolation", e => window.cspViolations.p
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(".auth-wrapper button.authorize")),
 		chromedp.WaitVisible(chromedp.CSS(".modal-ux .auth-container input")),
-		chromedp.SendKeys(chromedp.CSS(".modal-ux .auth-container input"), env.Keys.ReadWrite),
+		typeInto(".modal-ux .auth-container input", env.Keys.ReadWrite),
 		chromedp.Click(chromedp.CSS(".modal-ux .auth-btn-wrapper button.authorize")),
 		chromedp.Click(chromedp.CSS(".modal-ux button.btn-done")),
 		chromedp.WaitNotPresent(chromedp.CSS(".modal-ux")),
@@ -143,11 +145,7 @@ document.addEventListener("securitypolicyviolation", e => window.cspViolations.p
 	// Try it out fills in the parameters' examples and defaults: no filter,
 	// and a short page, lists a few identities.
 	for field, value := range map[string]string{"q": "", "connectionId": "", "limit": "3"} {
-		input := op + ` tr[data-param-name="` + field + `"] input`
-		require.NoError(t, chromedp.Do(ctx,
-			chromedp.Evaluate[chromedp.Void](`document.querySelector(`+jsString(input)+`).select()`),
-			chromedp.SendKeys(chromedp.CSS(input), kb.Backspace+value),
-		))
+		require.NoError(t, chromedp.Do(ctx, typeInto(op+` tr[data-param-name="`+field+`"] input`, value)))
 	}
 	live := op + " .live-responses-table tbody tr.response"
 	require.NoError(t, chromedp.Do(ctx,
@@ -191,6 +189,23 @@ document.addEventListener("securitypolicyviolation", e => window.cspViolations.p
 	for _, r := range resources {
 		assert.True(t, strings.HasPrefix(r, url+"/"), "a request to another origin: %s", r)
 	}
+}
+
+// typeInto replaces the text of the input sel selects with text, entered
+// in one insertion, as a paste or an input method enters it: the page's
+// handlers see it as typed, without a round trip to the browser per key.
+func typeInto(sel, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Evaluate[chromedp.Void](`document.querySelector(`+jsString(sel)+`).select()`),
+		chromedp.SendKeys(chromedp.CSS(sel), kb.Backspace),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			if text == "" {
+				return nil
+			}
+			_, err := cdp.Call(ctx, t, input.InsertText, input.InsertTextParams{Text: text})
+			return err
+		}),
+	)
 }
 
 // jsString quotes s as a JavaScript string.
