@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // The environment variables tests read.
@@ -214,14 +215,31 @@ func Exists(ctx context.Context, name string) (bool, error) {
 	return ok, nil
 }
 
-// admin runs fn on a new connection to the administrative database.
+// adminPool holds this process's connections to the administrative
+// database, which every database made or dropped goes through: a new
+// connection each time cost the server as much as the statement.
+var adminPool struct {
+	once sync.Once
+	pool *pgxpool.Pool
+	err  error
+}
+
+// admin runs fn on a connection to the administrative database.
 func admin(ctx context.Context, fn func(*pgx.Conn) error) error {
-	c, err := pgx.Connect(ctx, BaseURL())
-	if err != nil {
-		return err
+	adminPool.once.Do(func() {
+		cfg, err := pgxpool.ParseConfig(BaseURL())
+		if err != nil {
+			adminPool.err = err
+			return
+		}
+		cfg.MaxConns = 32
+		cfg.ConnConfig.RuntimeParams["application_name"] = "pgtest admin"
+		adminPool.pool, adminPool.err = pgxpool.NewWithConfig(context.Background(), cfg)
+	})
+	if adminPool.err != nil {
+		return adminPool.err
 	}
-	defer c.Close(context.WithoutCancel(ctx))
-	return fn(c)
+	return adminPool.pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error { return fn(c.Conn()) })
 }
 
 // redacted returns u without its password.
