@@ -217,7 +217,8 @@ func Exists(ctx context.Context, name string) (bool, error) {
 
 // adminPool holds this process's connections to the administrative
 // database, which every database made or dropped goes through: a new
-// connection each time cost the server as much as the statement.
+// connection each time cost the server as much as the statement. The
+// connections end with the process.
 var adminPool struct {
 	once sync.Once
 	pool *pgxpool.Pool
@@ -232,6 +233,8 @@ func admin(ctx context.Context, fn func(*pgx.Conn) error) error {
 			adminPool.err = err
 			return
 		}
+		// Enough for every parallel test's create or drop at once: with
+		// the pool's default of 4, drops, each a checkpoint, queued.
 		cfg.MaxConns = 32
 		cfg.ConnConfig.RuntimeParams["application_name"] = "pgtest admin"
 		adminPool.pool, adminPool.err = pgxpool.NewWithConfig(context.Background(), cfg)
