@@ -233,8 +233,8 @@ func admin(ctx context.Context, fn func(*pgx.Conn) error) error {
 			adminPool.err = err
 			return
 		}
-		// Enough for every parallel test's create or drop at once: with
-		// the pool's default of 4, drops, each a checkpoint, queued.
+		// Enough that no parallel test's create or drop (a checkpoint,
+		// up to a second under load) waits for another's connection.
 		cfg.MaxConns = 32
 		cfg.ConnConfig.RuntimeParams["application_name"] = "pgtest admin"
 		adminPool.pool, adminPool.err = pgxpool.NewWithConfig(context.Background(), cfg)
