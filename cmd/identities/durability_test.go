@@ -57,10 +57,10 @@ func runProgram(t *testing.T, args ...string) string {
 func seededDB(t *testing.T) (db, key string, sum seedSummary) {
 	t.Helper()
 	db = filepath.Join(t.TempDir(), "identities.db")
-	if err := json.Unmarshal([]byte(runProgram(t, "seed", "--db", db, "--companies", "3", "--identities", "50")), &sum); err != nil {
+	if err := json.Unmarshal([]byte(runOK(t, "seed", "--db", db, "--companies", "3", "--identities", "50")), &sum); err != nil {
 		t.Fatal(err)
 	}
-	key = strings.TrimSpace(runProgram(t, "keys", "create", "--db", db, "--company", "1", "--scope", "read-write"))
+	key = strings.TrimSpace(runOK(t, "keys", "create", "--db", db, "--company", "1", "--scope", "read-write"))
 	return db, key, sum
 }
 

@@ -26,46 +26,62 @@ import (
 )
 
 // replicaBudget is the requests a minute each client address may send, in
-// the replicas test.
+// the replicas tests.
 const replicaBudget = 30
 
-// TestReplicasOnPostgreSQLAndRedis runs three serve processes on one
-// PostgreSQL database and one Redis (reached through a proxy the test can
-// cut), as replicas behind a load balancer would run, and checks what
-// replicas must keep: writes that stay correct when spread over them,
-// writes acknowledged by one that is killed, one rate-limit budget per
-// client address, and no 5xx while Redis is gone.
-func TestReplicasOnPostgreSQLAndRedis(t *testing.T) {
-	runsProgram(t)
+// replicaSet is serve processes on one PostgreSQL database and one Redis,
+// as replicas behind a load balancer run, with what the tests send them.
+type replicaSet struct {
+	t     *testing.T
+	procs []*serveProcess
+	key   string  // a read-write key of company 1
+	users []int64 // company 1's users
+	ids   []int64 // company 1's infrastructure identities, in order
+}
+
+// startReplicas seeds a new PostgreSQL database with 2 companies of 50
+// identities per family, and starts n serve processes on it that share
+// their rate limits through the Redis at redisAddr, under prefix.
+func startReplicas(t *testing.T, n int, redisAddr, prefix string) *replicaSet {
+	t.Helper()
 	db := pgtest.NewDatabase(t)
-	_, prefix := redistest.Client(t)
-	redisProxy := newCutProxy(t, redistest.Addr(t))
-
 	var sum seedSummary
-	require.NoError(t, json.Unmarshal([]byte(runProgram(t, "seed", "--db", db, "--companies", "2", "--identities", "50")), &sum))
-	var users []int64
+	require.NoError(t, json.Unmarshal([]byte(runOK(t, "seed", "--db", db, "--companies", "2", "--identities", "50")), &sum))
+	r := &replicaSet{t: t}
 	for _, u := range sum.Companies[0].Users {
-		users = append(users, u.ID)
+		r.users = append(r.users, u.ID)
 	}
-
-	// The three start side by side, as replicas do; the key is made while
-	// they start.
-	var replicas []*serveProcess
-	for range 3 {
-		replicas = append(replicas, launchServe(t, db,
+	// They start side by side, as replicas do; the key is made while they
+	// start.
+	for range n {
+		r.procs = append(r.procs, launchServe(t, db,
 			"--rate-limit", strconv.Itoa(replicaBudget), "--trusted-proxy", "127.0.0.1/32",
-			"--rate-limit-redis", "redis://"+redisProxy.addr()+"/0", "--rate-limit-redis-prefix", prefix))
+			"--rate-limit-redis", "redis://"+redisAddr+"/0", "--rate-limit-redis-prefix", prefix))
 	}
-	key := strings.TrimSpace(runProgram(t, "keys", "create", "--db", db, "--company", "1", "--scope", "read-write"))
-	for _, p := range replicas {
+	r.key = strings.TrimSpace(runOK(t, "keys", "create", "--db", db, "--company", "1", "--scope", "read-write"))
+	for _, p := range r.procs {
 		p.ready(t)
 	}
-	// Each client address of the load is a forwarded one, so that the load
-	// stays within its budgets and the budget test has an address of its own.
-	clientFor := func(p *serveProcess, from string) *gen.ClientWithResponses {
-		return apitest.Client(t, p.base, key, &http.Client{Timeout: hangGuard, Transport: forwardedFor{from}})
-	}
-	ids := slices.Sorted(maps.Keys(listInfrastructure(t, clientFor(replicas[0], "198.51.100.1"))))
+	r.ids = slices.Sorted(maps.Keys(listInfrastructure(t, r.client(r.procs[0], "198.51.100.1"))))
+	return r
+}
+
+// client sends r's key to p, each request forwarded for the client address
+// from, so that each load stays within its budgets and each budget test
+// has an address of its own.
+func (r *replicaSet) client(p *serveProcess, from string) *gen.ClientWithResponses {
+	return apitest.Client(r.t, p.base, r.key, &http.Client{Timeout: hangGuard, Transport: forwardedFor{from}})
+}
+
+// TestReplicasKeepWrites runs three serve processes on one PostgreSQL
+// database and one Redis and checks the writes replicas must keep: writes
+// that stay correct when spread over them, and writes acknowledged by one
+// that is killed.
+func TestReplicasKeepWrites(t *testing.T) {
+	runsProgram(t)
+	_, prefix := redistest.Client(t)
+	r := startReplicas(t, 3, redistest.Addr(t), prefix)
+	replicas, ids := r.procs, r.ids
 
 	t.Run("16 writers over the replicas", func(t *testing.T) {
 		var w writeLog
@@ -75,8 +91,8 @@ func TestReplicasOnPostgreSQLAndRedis(t *testing.T) {
 				for n := range 6 {
 					p := replicas[(i+n)%3]
 					id := ids[(i+n)%4] // four identities, many writers each
-					u := users[(i*7+n)%len(users)]
-					cl := clientFor(p, fmt.Sprintf("198.51.100.%d", 10+i))
+					u := r.users[(i*7+n)%len(r.users)]
+					cl := r.client(p, fmt.Sprintf("198.51.100.%d", 10+i))
 					start := time.Now()
 					resp, err := cl.ConnectInfrastructureIdentityWithResponse(context.Background(), id, gen.ConnectRequest{UserId: &u})
 					if !assert.NoError(t, err) {
@@ -90,7 +106,7 @@ func TestReplicasOnPostgreSQLAndRedis(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		got := listInfrastructure(t, clientFor(replicas[2], "198.51.100.2"))
+		got := listInfrastructure(t, r.client(replicas[2], "198.51.100.2"))
 		for _, id := range ids[:4] {
 			require.NotNil(t, got[id].User, "identity %d", id)
 			assert.Contains(t, w.couldBeLast(id), got[id].User.Id,
@@ -100,7 +116,7 @@ func TestReplicasOnPostgreSQLAndRedis(t *testing.T) {
 
 	t.Run("a replica killed mid-load", func(t *testing.T) {
 		l := &ledger{fields: map[int64]map[string]*ledgerField{}}
-		initial := listInfrastructure(t, clientFor(replicas[0], "198.51.100.3"))
+		initial := listInfrastructure(t, r.client(replicas[0], "198.51.100.3"))
 		mine := ids[4:12] // one identity a writer: "last acknowledged" is well defined
 		for _, id := range mine {
 			l.fields[id] = map[string]*ledgerField{"reason": {acked: writtenFields(initial[id])["reason"]}}
@@ -118,7 +134,7 @@ func TestReplicasOnPostgreSQLAndRedis(t *testing.T) {
 					f := l.fields[id]["reason"]
 					f.pending, f.hasPending = value, true
 					l.mu.Unlock()
-					cl := clientFor(p, fmt.Sprintf("198.51.100.%d", 100+i))
+					cl := r.client(p, fmt.Sprintf("198.51.100.%d", 100+i))
 					resp, err := cl.SetInfrastructureServiceAccountWithResponse(context.Background(), id,
 						gen.ServiceAccountRequest{ServiceAccount: true, ServiceAccountReason: value})
 					if err != nil {
@@ -141,29 +157,39 @@ func TestReplicasOnPostgreSQLAndRedis(t *testing.T) {
 		wg.Wait()
 		<-replicas[2].exited
 		for _, p := range replicas[:2] {
-			got := listInfrastructure(t, clientFor(p, "198.51.100.4"))
+			got := listInfrastructure(t, r.client(p, "198.51.100.4"))
 			l.mu.Lock()
 			l.check(t, got)
 			l.mu.Unlock()
 		}
-		replicas = replicas[:2] // the others keep answering; the next cases use them
 	})
+}
+
+// TestReplicasShareRateLimits runs two serve processes on one PostgreSQL
+// database and one Redis, reached through a proxy the test can cut, and
+// checks the limits replicas must share: one budget per client address,
+// and no 5xx while Redis is gone.
+func TestReplicasShareRateLimits(t *testing.T) {
+	runsProgram(t)
+	_, prefix := redistest.Client(t)
+	redisProxy := newCutProxy(t, redistest.Addr(t))
+	r := startReplicas(t, 2, redisProxy.addr(), prefix)
 
 	t.Run("one budget per client address", func(t *testing.T) {
-		admitted := spend(t, replicas, clientFor, "203.0.113.7", 2*replicaBudget)
+		admitted := spend(t, r, "203.0.113.7", 2*replicaBudget)
 		// One budget, and what refills while the requests go out.
-		assert.InDelta(t, replicaBudget, admitted, replicaBudget/6, "admitted over %d replicas", len(replicas))
+		assert.InDelta(t, replicaBudget, admitted, replicaBudget/6, "admitted over %d replicas", len(r.procs))
 	})
 
 	t.Run("Redis gone and back", func(t *testing.T) {
 		redisProxy.cut()
-		admitted := spend(t, replicas, clientFor, "203.0.113.8", 3*replicaBudget)
+		admitted := spend(t, r, "203.0.113.8", 3*replicaBudget)
 		assert.Greater(t, admitted, replicaBudget+replicaBudget/2, "each replica limits on its own while Redis is gone")
 		redisProxy.restore(t)
-		for _, p := range replicas { // a replica whose Redis answers shares its budgets again
+		for _, p := range r.procs { // a replica whose Redis answers shares its budgets again
 			waitReady(t, p, "ok")
 		}
-		admitted = spend(t, replicas, clientFor, "203.0.113.9", 2*replicaBudget)
+		admitted = spend(t, r, "203.0.113.9", 2*replicaBudget)
 		assert.InDelta(t, replicaBudget, admitted, replicaBudget/6, "limiting is shared again")
 	})
 }
@@ -171,7 +197,7 @@ func TestReplicasOnPostgreSQLAndRedis(t *testing.T) {
 // spend sends n requests from one forwarded address, spread over the
 // replicas and a few at a time, requires that none gets a 5xx, and returns
 // how many were admitted.
-func spend(t *testing.T, replicas []*serveProcess, clientFor func(*serveProcess, string) *gen.ClientWithResponses, from string, n int) int {
+func spend(t *testing.T, r *replicaSet, from string, n int) int {
 	t.Helper()
 	const senders = 4
 	var admitted atomic.Int64
@@ -179,7 +205,7 @@ func spend(t *testing.T, replicas []*serveProcess, clientFor func(*serveProcess,
 	for s := range senders {
 		wg.Go(func() {
 			for i := s; i < n; i += senders {
-				resp, err := clientFor(replicas[i%len(replicas)], from).ListInfrastructureIdentitiesWithResponse(context.Background(), &gen.ListInfrastructureIdentitiesParams{Limit: new(int64(1))})
+				resp, err := r.client(r.procs[i%len(r.procs)], from).ListInfrastructureIdentitiesWithResponse(context.Background(), &gen.ListInfrastructureIdentitiesParams{Limit: new(int64(1))})
 				if !assert.NoError(t, err) {
 					return
 				}
