@@ -32,7 +32,9 @@ var browsers = []string{"chromium-headless-shell", "chromium"}
 
 // browser is the headless browser the package's tests share, started by the
 // first test that needs one and stopped by TestMain. Each test works in a
-// browser context of its own, with its own storage and cache.
+// browser context of its own, with its own storage and cache. The browser
+// tests do not run in parallel with each other: each page load takes a
+// core for about a second, and two at once take twice as long each.
 var browser struct {
 	once sync.Once
 	ctx  context.Context // its first tab, which tests open theirs from
@@ -48,7 +50,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// browserPath is the path of the first of browsers on PATH; the test skips
+// browserPath is the path of the first of browsers on PATH; the tests skip
 // without one unless IDENTITIES_REQUIRE_CHROMIUM=1, as in CI.
 func browserPath(t *testing.T) string {
 	t.Helper()
