@@ -24,10 +24,8 @@ var operationMethods = map[string]any{
 
 // shorthandMethods maps the convenience methods to the operation they call.
 var shorthandMethods = map[string]string{
-	"InfrastructureService.Pages":      opListInfrastructure,
 	"InfrastructureService.All":        opListInfrastructure,
 	"InfrastructureService.Disconnect": opConnectInfrastructure,
-	"VersionControlService.Pages":      opListVersionControl,
 	"VersionControlService.All":        opListVersionControl,
 	"VersionControlService.Disconnect": opConnectVersionControl,
 }

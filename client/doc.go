@@ -15,21 +15,15 @@
 //	if err != nil {
 //		return err
 //	}
-//	for identity, err := range c.Infrastructure.All(ctx, &client.InfrastructureListOptions{
+//	for it, err := range c.Infrastructure.All(ctx, &client.InfrastructureListOptions{
 //		ClientType: gen.InfrastructureClientTypeAWS,
 //	}) {
 //		if err != nil {
-//			return err
+//			return err // it.Response is the failed request's, when one arrived
 //		}
-//		fmt.Println(identity.Id, identity.Username) // identity is a *gen.InfrastructureIdentity
-//	}
-//
-//	// Pages walks the same way a page at a time, with each page's Response.
-//	for page, err := range c.VersionControl.Pages(ctx, nil) {
-//		if err != nil {
-//			return err
-//		}
-//		fmt.Println(len(page.Items), "of", page.Response.Total, "request", page.Response.RequestID)
+//		// it.Identity is a *gen.InfrastructureIdentity; it.Response is its
+//		// page's *client.Response (paging, request ID, rate-limit state).
+//		fmt.Println(it.Identity.Id, it.Identity.Username, "of", it.Response.Total)
 //	}
 //
 //	_, _, err = c.Infrastructure.Connect(ctx, 42, 7)

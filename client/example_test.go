@@ -132,38 +132,19 @@ func ExampleInfrastructureService_All() {
 	}
 
 	// All asks for each page only when the loop reaches it, and yields a
-	// pointer to each identity.
-	for identity, err := range c.Infrastructure.All(context.Background(), &client.InfrastructureListOptions{Limit: 2}) {
+	// pointer to each identity with the Response of the page it came in.
+	for it, err := range c.Infrastructure.All(context.Background(), &client.InfrastructureListOptions{Limit: 2}) {
 		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Println(identity.Id, identity.Username, identity.CreatedAt.Format(time.DateOnly))
+		r := it.Response
+		fmt.Printf("%d %s %s (page %d of %d identities, next page %d)\n",
+			it.Identity.Id, it.Identity.Username, it.Identity.CreatedAt.Format(time.DateOnly), r.Page, r.Total, r.NextPage)
 	}
 	// Output:
-	// 1 alice 2025-07-01
-	// 2 bob 2025-07-01
-	// 3 deploy-bot 2025-07-01
-}
-
-func ExampleInfrastructureService_Pages() {
-	srv := fakeAPI()
-	defer srv.Close()
-	c, err := client.New(client.WithBaseURL(srv.URL+"/public"), client.WithToken("my-api-key"))
-	if err != nil {
-		log.Fatal(err)
-	}
-
-	// Pages walks as All does, a page at a time, with each page's Response.
-	for page, err := range c.Infrastructure.Pages(context.Background(), &client.InfrastructureListOptions{Limit: 2}) {
-		if err != nil {
-			log.Fatal(err)
-		}
-		r := page.Response
-		fmt.Printf("page %d: %d of %d identities, next page %d, request %s\n", r.Page, len(page.Items), r.Total, r.NextPage, r.RequestID)
-	}
-	// Output:
-	// page 1: 2 of 3 identities, next page 2, request req-200
-	// page 2: 1 of 3 identities, next page 0, request req-200
+	// 1 alice 2025-07-01 (page 1 of 3 identities, next page 2)
+	// 2 bob 2025-07-01 (page 1 of 3 identities, next page 2)
+	// 3 deploy-bot 2025-07-01 (page 2 of 3 identities, next page 0)
 }
 
 func ExampleInfrastructureService_Connect() {

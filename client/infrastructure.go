@@ -67,21 +67,12 @@ func (s *InfrastructureService) List(ctx context.Context, opts *InfrastructureLi
 	return s.ids.List(ctx, opts)
 }
 
-// Pages yields every page of infrastructure identities that match opts, from
-// opts.Page on, each with its Response, asking for a page only when the loop
-// reaches it. It copies opts, so the caller's value is never changed. Breaking
-// out of the loop stops the requests; an error is yielded once, with a Page
-// holding the failed request's Response (nil when none arrived), and ends the
-// walk.
-func (s *InfrastructureService) Pages(ctx context.Context, opts *InfrastructureListOptions) iter.Seq2[*Page[gen.InfrastructureIdentity], error] {
-	return s.ids.Pages(ctx, opts)
-}
-
-// All yields every infrastructure identity that matches opts, as Pages walks
-// them: a pointer into its page, which the next page does not reuse. Breaking
-// out of the loop stops the requests; an error is yielded once, with a nil
-// identity, and ends the walk. Use Pages to see each page's Response.
-func (s *InfrastructureService) All(ctx context.Context, opts *InfrastructureListOptions) iter.Seq2[*gen.InfrastructureIdentity, error] {
+// All yields every infrastructure identity that matches opts, from opts.Page on,
+// each with the Response of the page it came in, asking for a page only when
+// the loop reaches it. Breaking out of the loop stops the requests; an error
+// is yielded once, with the failed request's Response, and ends the walk. It
+// copies opts, so the caller's value is never changed.
+func (s *InfrastructureService) All(ctx context.Context, opts *InfrastructureListOptions) iter.Seq2[Listed[gen.InfrastructureIdentity], error] {
 	return s.ids.All(ctx, opts)
 }
 

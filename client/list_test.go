@@ -54,9 +54,9 @@ func TestAllYieldsEachOnce(t *testing.T) {
 	opts := &VersionControlListOptions{Limit: 50, Q: "o"}
 	before := *opts
 	var got []*gen.VersionControlIdentity
-	for identity, err := range c.VersionControl.All(context.Background(), opts) {
+	for it, err := range c.VersionControl.All(context.Background(), opts) {
 		require.NoError(t, err)
-		got = append(got, identity)
+		got = append(got, it.Identity)
 	}
 	require.Len(t, got, 317)
 	for i, identity := range got {
@@ -66,29 +66,36 @@ func TestAllYieldsEachOnce(t *testing.T) {
 	assert.Equal(t, before, *opts, "All changed the caller's options")
 }
 
-// TestPagesCarryTheirResponses: each page comes with the Response of its
-// own request, and the pages end with the last one.
-func TestPagesCarryTheirResponses(t *testing.T) {
+// TestAllCarriesEachPagesResponse: each identity comes with the Response of
+// the request that brought its page, and the walk ends with the last page.
+func TestAllCarriesEachPagesResponse(t *testing.T) {
 	t.Parallel()
 	c, mux := setup(t)
 	srv := pages(t, 45, 0)
 	mux.Handle("GET /user-identities/version-control", srv)
-	var seen []string
-	for page, err := range c.VersionControl.Pages(context.Background(), &VersionControlListOptions{Page: 2}) {
+	perPage := map[string]int{}
+	var order []string
+	for it, err := range c.VersionControl.All(context.Background(), &VersionControlListOptions{Page: 2}) {
 		require.NoError(t, err)
-		r := page.Response
+		r := it.Response
 		require.NotNil(t, r)
-		assert.Len(t, page.Items, int(min(20, 45-(r.Page-1)*20)), "page %d", r.Page)
-		assert.EqualValues(t, (r.Page-1)*20+1, page.Items[0].Id, "first identity of page %d", r.Page)
 		assert.Equal(t, http.StatusOK, r.StatusCode)
 		assert.EqualValues(t, 45, r.Total)
-		seen = append(seen, r.RequestID+" next "+strconv.FormatInt(r.NextPage, 10))
+		assert.Equal(t, "page-"+strconv.FormatInt(r.Page, 10), r.RequestID, "identity %d", it.Identity.Id)
+		assert.EqualValues(t, r.Page, (it.Identity.Id-1)/20+1, "identity %d came with another page's response", it.Identity.Id)
+		key := r.RequestID + " next " + strconv.FormatInt(r.NextPage, 10)
+		if perPage[key]++; perPage[key] == 1 {
+			order = append(order, key)
+		}
 	}
-	assert.Equal(t, []string{"page-2 next 3", "page-3 next 0"}, seen)
+	assert.Equal(t, []string{"page-2 next 3", "page-3 next 0"}, order)
+	assert.Equal(t, map[string]int{"page-2 next 3": 20, "page-3 next 0": 5}, perPage)
 	assert.Equal(t, 2, srv.requests())
 }
 
-// TestAllStopsEarly: breaking out of either loop stops the requests.
+// TestAllStopsEarly: breaking out of the loop stops the requests, and the
+// next page is asked for only once the loop has taken every identity of this
+// one.
 func TestAllStopsEarly(t *testing.T) {
 	t.Parallel()
 	c, mux := setup(t)
@@ -97,30 +104,37 @@ func TestAllStopsEarly(t *testing.T) {
 	n := 0
 	for _, err := range c.VersionControl.All(context.Background(), &VersionControlListOptions{Limit: 20}) {
 		require.NoError(t, err)
+		if n++; n == 20 { // the last of the first page
+			break
+		}
+	}
+	assert.Equal(t, 1, srv.requests(), "All asked for a page the loop never reached")
+	n = 0
+	for _, err := range c.VersionControl.All(context.Background(), &VersionControlListOptions{Limit: 20}) {
+		require.NoError(t, err)
 		if n++; n == 25 { // in the second page
 			break
 		}
 	}
-	assert.Equal(t, 2, srv.requests())
-	for range c.VersionControl.Pages(context.Background(), nil) {
-		break
-	}
-	assert.Equal(t, 3, srv.requests(), "Pages asked for more than the page the loop took")
+	assert.Equal(t, 3, srv.requests())
 }
 
-// TestAllError: an error is yielded once and ends the walk; Pages yields it
-// with the failed page's Response.
+// TestAllError: an error is yielded once, with the failed request's Response
+// and no identity, and ends the walk.
 func TestAllError(t *testing.T) {
 	t.Parallel()
 	c, mux := setup(t)
 	srv := pages(t, 100, 2)
 	mux.Handle("GET /user-identities/version-control", srv)
 	items, errs := 0, 0
-	for identity, err := range c.VersionControl.All(context.Background(), nil) {
+	for it, err := range c.VersionControl.All(context.Background(), nil) {
 		if err != nil {
 			errs++
 			assert.ErrorAs(t, err, new(*APIError))
-			assert.Nil(t, identity)
+			assert.Nil(t, it.Identity)
+			require.NotNil(t, it.Response)
+			assert.Equal(t, http.StatusInternalServerError, it.Response.StatusCode)
+			assert.Equal(t, "page-2", it.Response.RequestID)
 			continue
 		}
 		items++
@@ -128,17 +142,6 @@ func TestAllError(t *testing.T) {
 	assert.Equal(t, 20, items)
 	assert.Equal(t, 1, errs)
 	assert.Equal(t, 2, srv.requests())
-
-	var last *Page[gen.VersionControlIdentity]
-	var lastErr error
-	for page, err := range c.VersionControl.Pages(context.Background(), nil) {
-		last, lastErr = page, err
-	}
-	assert.ErrorAs(t, lastErr, new(*APIError))
-	require.NotNil(t, last.Response)
-	assert.Equal(t, http.StatusInternalServerError, last.Response.StatusCode)
-	assert.Equal(t, "page-2", last.Response.RequestID)
-	assert.Empty(t, last.Items)
 }
 
 // TestAllInfrastructureEmpty: an empty result is one request and no items.

@@ -96,62 +96,49 @@ func (f *identities[O, P, I, TB]) List(ctx context.Context, opts *O) (*P, *Respo
 	return p, resp, nil
 }
 
-// Page is one page of a walk over a list (Pages): its identities and the
-// Response that carried them.
-type Page[I any] struct {
-	// Items are the identities of the page, in the order the server sent
-	// them.
-	Items []I
-	// Response is the page's response: its paging (Page, Limit, Total,
-	// NextPage), request ID, rate-limit state, attempts and duration. It is
-	// nil only when a page's request got no response at all.
+// Listed is one identity of a walk over a list (All), with the response of
+// the page it came in.
+type Listed[I any] struct {
+	// Identity points into its page's items, which no later page reuses; it
+	// is nil only when the walk yields an error.
+	Identity *I
+	// Response is the response of the page the identity came in, shared by
+	// every identity of that page: its paging (Page, Limit, Total,
+	// NextPage), request ID, rate-limit state, attempts and duration. With an
+	// error it is the failed request's, or nil when no response arrived.
 	Response *Response
 }
 
-// Pages walks the pages from the options' page (1 when 0) lazily: the next
-// page is asked for only when the caller has taken this one, and stopping the
-// loop stops the requests. An error is yielded once, with a Page holding the
-// failed request's Response (nil when none arrived), and ends the walk. The
-// options are copied, never changed.
-func (f *identities[O, P, I, TB]) Pages(ctx context.Context, opts *O) iter.Seq2[*Page[I], error] {
+// All walks the pages from the options' page (1 when 0) lazily, yielding each
+// identity with its page's Response: the next page is asked for only when the
+// loop has taken every identity of this one, and breaking out of the loop
+// stops the requests. An error is yielded once, with the failed request's
+// Response, and ends the walk. The options are copied, never changed.
+func (f *identities[O, P, I, TB]) All(ctx context.Context, opts *O) iter.Seq2[Listed[I], error] {
 	var base O
 	if opts != nil {
 		base = *opts
 	}
-	return func(yield func(*Page[I], error) bool) {
+	return func(yield func(Listed[I], error) bool) {
 		o := base
 		number := max(*f.pageOf(&o), 1)
 		for {
 			*f.pageOf(&o) = number
 			p, resp, err := f.List(ctx, &o)
 			if err != nil {
-				yield(&Page[I]{Response: resp}, err)
+				yield(Listed[I]{Response: resp}, err)
 				return
 			}
 			items, _, _, _ := f.contents(p)
-			if !yield(&Page[I]{Items: items, Response: resp}, nil) || resp.NextPage <= number {
-				return
-			}
-			number = resp.NextPage
-		}
-	}
-}
-
-// All yields a pointer to each identity of the pages Pages walks, into the
-// page it came in; an error is yielded once, with a nil identity, and ends the
-// walk.
-func (f *identities[O, P, I, TB]) All(ctx context.Context, opts *O) iter.Seq2[*I, error] {
-	return func(yield func(*I, error) bool) {
-		for page, err := range f.Pages(ctx, opts) {
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			for i := range page.Items {
-				if !yield(&page.Items[i], nil) {
+			for i := range items {
+				if !yield(Listed[I]{Identity: &items[i], Response: resp}, nil) {
 					return
 				}
 			}
+			if resp.NextPage <= number {
+				return
+			}
+			number = resp.NextPage
 		}
 	}
 }

@@ -45,7 +45,7 @@ var requestCases = []requestCase{
 		resp: infraPage(),
 	},
 	{
-		method: (*InfrastructureService).All,
+		method: (*InfrastructureService).All, label: "limit and search",
 		call: func(ctx context.Context, c *Client) error {
 			return drain(c.Infrastructure.All(ctx, &InfrastructureListOptions{Limit: 5, Q: "x"}))
 		},
@@ -54,9 +54,9 @@ var requestCases = []requestCase{
 		resp:  infraPage(infraIdentity(1)),
 	},
 	{
-		method: (*InfrastructureService).Pages,
+		method: (*InfrastructureService).All, label: "from a page, sorted",
 		call: func(ctx context.Context, c *Client) error {
-			return drain(c.Infrastructure.Pages(ctx, &InfrastructureListOptions{Page: 3, Sort: gen.InfrastructureSortEMAIL}))
+			return drain(c.Infrastructure.All(ctx, &InfrastructureListOptions{Page: 3, Sort: gen.InfrastructureSortEMAIL}))
 		},
 		httpMethod: http.MethodGet, path: "/user-identities/infrastructure",
 		query: url.Values{"page": {"3"}, "sort": {"EMAIL"}},
@@ -120,7 +120,7 @@ var requestCases = []requestCase{
 		resp: vcPage(vcIdentity(1)),
 	},
 	{
-		method: (*VersionControlService).All,
+		method: (*VersionControlService).All, label: "from a page, one client type",
 		call: func(ctx context.Context, c *Client) error {
 			return drain(c.VersionControl.All(ctx, &VersionControlListOptions{Page: 2, ClientType: gen.VersionControlClientTypeGITHUB}))
 		},
@@ -129,9 +129,9 @@ var requestCases = []requestCase{
 		resp:  vcPage(vcIdentity(1)),
 	},
 	{
-		method: (*VersionControlService).Pages,
+		method: (*VersionControlService).All, label: "limit",
 		call: func(ctx context.Context, c *Client) error {
-			return drain(c.VersionControl.Pages(ctx, &VersionControlListOptions{Limit: 50}))
+			return drain(c.VersionControl.All(ctx, &VersionControlListOptions{Limit: 50}))
 		},
 		httpMethod: http.MethodGet, path: "/user-identities/version-control",
 		query: url.Values{"page": {"1"}, "limit": {"50"}},

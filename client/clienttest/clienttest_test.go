@@ -79,7 +79,7 @@ func testStart(t *testing.T, start starter) {
 		var ids []int64
 		for it, err := range c.Infrastructure.All(t.Context(), opts) {
 			require.NoError(t, err)
-			ids = append(ids, it.Id)
+			ids = append(ids, it.Identity.Id)
 		}
 		slices.Sort(ids)
 		assert.Equal(t, env.InfrastructureIDs, ids, "each identity exactly once")
@@ -87,18 +87,19 @@ func testStart(t *testing.T, start starter) {
 		assert.Equal(t, before, *opts, "All changed the caller's options")
 	})
 
-	t.Run("Pages carry each page's response", func(t *testing.T) {
+	t.Run("each identity carries its page's response", func(t *testing.T) {
 		t.Parallel()
 		var ids, pages []int64
-		for page, err := range env.Client.VersionControl.Pages(t.Context(), &client.VersionControlListOptions{Limit: 15}) {
+		var last *client.Response
+		for it, err := range env.Client.VersionControl.All(t.Context(), &client.VersionControlListOptions{Limit: 15}) {
 			require.NoError(t, err)
-			r := page.Response
-			assert.Equal(t, env.VersionControlTotal, r.Total)
-			assert.NotEmpty(t, r.RequestID)
-			for _, it := range page.Items {
-				ids = append(ids, it.Id)
+			ids = append(ids, it.Identity.Id)
+			if r := it.Response; r != last {
+				assert.Equal(t, env.VersionControlTotal, r.Total)
+				assert.NotEmpty(t, r.RequestID)
+				pages = append(pages, r.Page, r.NextPage)
+				last = r
 			}
-			pages = append(pages, r.Page, r.NextPage)
 		}
 		assert.Equal(t, []int64{1, 2, 2, 3, 3, 0}, pages, "page, next page of each")
 		slices.Sort(ids)
@@ -169,8 +170,8 @@ func testWritesAreReadBack(t *testing.T, start starter) {
 	var got *gen.VersionControlIdentity
 	for it, err := range env.NewClient(t).VersionControl.All(ctx, nil) {
 		require.NoError(t, err)
-		if it.Id == id {
-			got = it
+		if it.Identity.Id == id {
+			got = it.Identity
 		}
 	}
 	require.NotNil(t, got, "identity %d not listed", id)

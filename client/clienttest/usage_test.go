@@ -15,12 +15,12 @@ import (
 // identities linked to a user.
 func linkedTo(ctx context.Context, c *client.Client, userID int64) ([]int64, error) {
 	var ids []int64
-	for identity, err := range c.Infrastructure.All(ctx, nil) {
+	for it, err := range c.Infrastructure.All(ctx, nil) {
 		if err != nil {
 			return nil, err
 		}
-		if identity.User != nil && identity.User.Id == userID {
-			ids = append(ids, identity.Id)
+		if u := it.Identity.User; u != nil && u.Id == userID {
+			ids = append(ids, it.Identity.Id)
 		}
 	}
 	return ids, nil

@@ -92,7 +92,7 @@ type enum interface {
 // family's list options, P its page, I its identity and F its toggle field.
 type service[O, P, I any, F enum] interface {
 	List(ctx context.Context, opts *O) (*P, *client.Response, error)
-	All(ctx context.Context, opts *O) iter.Seq2[*I, error]
+	All(ctx context.Context, opts *O) iter.Seq2[client.Listed[I], error]
 	Connect(ctx context.Context, id, userID int64) (*I, *client.Response, error)
 	Disconnect(ctx context.Context, id int64) (*I, *client.Response, error)
 	SetAccess(ctx context.Context, id int64, field F, on bool) (*I, *client.Response, error)
@@ -276,10 +276,10 @@ func (f *family[S, O, P, I, F]) listCmd(ctx context.Context, args []string, stdo
 			_ = out.flush()
 			return apiFailure(err)
 		}
-		if err := out.item(it, f.row(it)); err != nil {
+		if err := out.item(it.Identity, f.row(it.Identity)); err != nil {
 			return err
 		}
-		prog.add()
+		prog.add(it.Response.Total)
 	}
 	prog.done()
 	return out.close()

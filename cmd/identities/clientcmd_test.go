@@ -183,8 +183,8 @@ func readBack(t *testing.T, env *clienttest.Env, id int64, identityID string) ge
 		if err != nil {
 			t.Fatal(err)
 		}
-		if it.Id == id {
-			return *it
+		if it.Identity.Id == id {
+			return *it.Identity
 		}
 	}
 	t.Fatalf("identity %d not listed", id)
@@ -430,10 +430,10 @@ func TestProgressOnlyOnATerminal(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
 	p := &progress{w: &buf, on: true}
-	p.add()
-	p.add()
+	p.add(45)
+	p.add(45)
 	p.done()
-	if got := buf.String(); got != "\r1 identities so far…\r\x1b[K" {
+	if got := buf.String(); got != "\r1 of 45 identities so far…\r\x1b[K" {
 		t.Errorf("progress wrote %q", got)
 	}
 

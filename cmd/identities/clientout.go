@@ -142,14 +142,14 @@ type progress struct {
 	printed bool
 }
 
-func (p *progress) add() {
+func (p *progress) add(total int64) {
 	p.n++
 	if !p.on || time.Since(p.last) < 100*time.Millisecond {
 		return
 	}
 	p.last = time.Now()
 	p.printed = true
-	fmt.Fprintf(p.w, "\r%d identities so far…", p.n)
+	fmt.Fprintf(p.w, "\r%d of %d identities so far…", p.n, total)
 }
 
 // done clears the progress line.
