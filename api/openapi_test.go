@@ -26,7 +26,10 @@ import (
 // its description lists. Nothing is read back from the document itself, so
 // dropping a bound, an enum member, a status or a field makes the test fail;
 // TestSpecCheckerCatchesMutations proves it does, by mutating the loaded
-// document.
+// document. What the document adds where the seeds are silent (a length cap
+// on q, a minimum on ids, 413, 415 and 429, the error body) is its own
+// business: the server's tests hold the server to it, and this file leaves
+// it alone.
 
 // loadSpec loads and validates an OpenAPI document as the server does.
 func loadSpec(data []byte) (*openapi3.T, error) {
@@ -43,7 +46,8 @@ func loadSpec(data []byte) (*openapi3.T, error) {
 
 func ptr[T any](v T) *T { return &v }
 
-// param is one expected parameter.
+// param is one expected parameter. A bound the seeds do not give (nil) is
+// not checked.
 type param struct {
 	name, in string
 	required bool
@@ -62,21 +66,18 @@ var pageParam = param{name: "page", in: "query", kind: "integer/int64", min: ptr
 // Seed: "limit number [ 1 .. 50 ], Default: 20".
 var limitParam = param{name: "limit", in: "query", kind: "integer/int64", min: ptr(1.0), max: ptr(50.0), def: 20.0}
 
-// Seed: "q string". The 255-character cap is the document's own addition
-// (a bound on a free-text filter); it is asserted so it is not lost.
-var qParam = param{name: "q", in: "query", kind: "string", maxLength: ptr(uint64(255))}
+// Seed: "q string".
+var qParam = param{name: "q", in: "query", kind: "string"}
 
-// Seed: "connectionId number". The minimum of 1 is the document's own (ids
-// start at 1).
-var connectionIDParam = param{name: "connectionId", in: "query", kind: "integer/int64", min: ptr(1.0)}
+// Seed: "connectionId number".
+var connectionIDParam = param{name: "connectionId", in: "query", kind: "integer/int64"}
 
 // Seed: "sortDir string, Which direction to sort the data (default: ASC),
 // Enum: "ASC" "DESC"".
 var sortDirParam = param{name: "sortDir", in: "query", kind: "string", def: "ASC", enum: []string{"ASC", "DESC"}}
 
-// Seed: "path Parameters id required number". The minimum of 1 is the
-// document's own.
-var idParam = param{name: "id", in: "path", required: true, kind: "integer/int64", min: ptr(1.0)}
+// Seed: "path Parameters id required number".
+var idParam = param{name: "id", in: "path", required: true, kind: "integer/int64"}
 
 // family holds what differs between the two identity families.
 type family struct {
@@ -298,11 +299,10 @@ type operation struct {
 }
 
 // Seed 000 lists 200, 400, 401, 402, 403, 412 and 500 on the lists, and 404
-// as well on the PUTs. 429 on every operation and 413 and 415 on those with a
-// body are the document's deliberate additions.
+// as well on the PUTs.
 var (
-	listStatuses = []string{"200", "400", "401", "402", "403", "412", "429", "500"}
-	putStatuses  = []string{"200", "400", "401", "402", "403", "404", "412", "413", "415", "429", "500"}
+	listStatuses = []string{"200", "400", "401", "402", "403", "412", "500"}
+	putStatuses  = []string{"200", "400", "401", "402", "403", "404", "412", "500"}
 )
 
 func expectedOperations() []operation {
@@ -455,13 +455,13 @@ func checkParam(p *problems, where string, got *openapi3.Parameter, want param) 
 	if s == nil {
 		return
 	}
-	if !reflect.DeepEqual(s.Min, want.min) {
+	if want.min != nil && !reflect.DeepEqual(s.Min, want.min) {
 		p.add("%s: minimum = %s, want %s", where, fmtPtr(s.Min), fmtPtr(want.min))
 	}
-	if !reflect.DeepEqual(s.Max, want.max) {
+	if want.max != nil && !reflect.DeepEqual(s.Max, want.max) {
 		p.add("%s: maximum = %s, want %s", where, fmtPtr(s.Max), fmtPtr(want.max))
 	}
-	if !reflect.DeepEqual(s.MaxLength, want.maxLength) {
+	if want.maxLength != nil && !reflect.DeepEqual(s.MaxLength, want.maxLength) {
 		p.add("%s: maxLength = %s, want %s", where, fmtPtr(s.MaxLength), fmtPtr(want.maxLength))
 	}
 	if s.ExclusiveMin.IsTrue() || s.ExclusiveMax.IsTrue() {
@@ -671,48 +671,27 @@ func checkBody(p *problems, where string, o *openapi3.Operation, want []bodyProp
 	}
 }
 
-// errorBodyFields are the required fields of the shared error body.
-var errorBodyFields = []string{"statusCode", "code", "message", "requestId"}
-
+// checkResponses checks that every status the seeds list is documented, with
+// a JSON body, and the 200 body field by field.
 func checkResponses(p *problems, where string, o *openapi3.Operation, op operation) {
 	if o.Responses == nil {
 		p.add("%s: no responses", where)
 		return
 	}
-	got := slices.Sorted(maps.Keys(o.Responses.Map()))
-	if !slices.Equal(got, op.statuses) {
-		p.add("%s: statuses = %v, want %v", where, got, op.statuses)
-	}
 	for _, status := range op.statuses {
 		at := where + " " + status
 		ref := o.Responses.Value(status)
 		if ref == nil || ref.Value == nil {
-			continue // reported above
+			p.add("%s: status missing", at)
+			continue
 		}
 		mt := ref.Value.Content.Get("application/json")
 		if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
 			p.add("%s: no application/json schema", at)
 			continue
 		}
-		s := mt.Schema.Value
 		if status == "200" {
-			checkObject(p, at, s, op.response)
-			continue
-		}
-		for _, name := range errorBodyFields {
-			if _, ok := s.Properties[name]; !ok || !slices.Contains(s.Required, name) {
-				p.add("%s: error body lacks required %s", at, name)
-			}
-		}
-		if status == "429" {
-			if h := ref.Value.Headers["Retry-After"]; h == nil {
-				p.add("%s: no Retry-After header", at)
-			}
-		}
-		if status == "401" {
-			if h := ref.Value.Headers["WWW-Authenticate"]; h == nil {
-				p.add("%s: no WWW-Authenticate header", at)
-			}
+			checkObject(p, at, mt.Schema.Value, op.response)
 		}
 	}
 }
@@ -808,23 +787,24 @@ func TestSpecCheckerCatchesMutations(t *testing.T) {
 			o := op(d, "GET", infraList)
 			o.Parameters = slices.DeleteFunc(slices.Clone(o.Parameters), func(p *openapi3.ParameterRef) bool { return p.Value.Name == "connectionId" })
 		}, "parameters = "},
-		{"id minimum dropped", func(d *openapi3.T) { param(d, "IdentityId").Min = nil }, "parameter id: minimum = none, want 1"},
 		{"operationId renamed", func(d *openapi3.T) { op(d, "PUT", vcsToggle).OperationID = "toggleVcIdentity" }, `operationId = "toggleVcIdentity"`},
 		{"permission renamed", func(d *openapi3.T) {
 			op(d, "PUT", vcsToggle).Extensions["x-drata-permission"] = "Manage Version Control Identities"
 		}, "x-drata-permission"},
 		{"security dropped", func(d *openapi3.T) { d.Security = nil }, "security = "},
-		{"412 dropped from a list", func(d *openapi3.T) { op(d, "GET", infraList).Responses.Delete("412") }, "GET /user-identities/infrastructure: statuses"},
-		{"404 added to a list", func(d *openapi3.T) {
-			op(d, "GET", infraList).Responses.Set("404", &openapi3.ResponseRef{Value: d.Components.Responses["NotFound"].Value})
-		}, "GET /user-identities/infrastructure: statuses"},
-		{"415 dropped from every PUT", func(d *openapi3.T) {
+		{"412 dropped from a list", func(d *openapi3.T) { op(d, "GET", infraList).Responses.Delete("412") }, "GET /user-identities/infrastructure 412: status missing"},
+		{"404 dropped from every PUT", func(d *openapi3.T) {
 			for _, item := range d.Paths.Map() {
 				if item.Put != nil {
-					item.Put.Responses.Delete("415")
+					item.Put.Responses.Delete("404")
 				}
 			}
-		}, "statuses"},
+		}, "/connect 404: status missing"},
+		{"402 without a JSON body", func(d *openapi3.T) {
+			r := *op(d, "PUT", vcsToggle).Responses.Value("402").Value
+			r.Content = openapi3.NewContentWithSchema(openapi3.NewStringSchema(), []string{"text/plain"})
+			op(d, "PUT", vcsToggle).Responses.Set("402", &openapi3.ResponseRef{Value: &r})
+		}, "toggle 402: no application/json schema"},
 		{"reason maxLength changed", func(d *openapi3.T) {
 			schema(d, "ServiceAccountRequest").Properties["serviceAccountReason"].Value.MaxLength = ptr(uint64(3000))
 		}, "maxLength = 3000, want 30000"},
@@ -870,7 +850,6 @@ func TestSpecCheckerCatchesMutations(t *testing.T) {
 			schema(d, "Connection").Properties["id"] = &openapi3.SchemaRef{Value: &openapi3.Schema{Type: &openapi3.Types{"integer"}, Format: "int64"}}
 		}, ".connection.id: kind = integer/int64, want string"},
 		{"user entryId not required", func(d *openapi3.T) { unrequire(schema(d, "User"), "entryId") }, ".user.entryId: required = false"},
-		{"error body loses requestId", func(d *openapi3.T) { unrequire(schema(d, "Error"), "requestId") }, "error body lacks required requestId"},
 	} {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()
