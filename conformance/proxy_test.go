@@ -175,12 +175,7 @@ func TestProxyStreamsLargeBodies(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(big)
 	}), conformance.ProxyConfig{MaxCapture: 1 << 20})
-	resp, err := http.Get(front.URL + "/user-identities/infrastructure")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	b := apitest.Do(t, nil, apitest.Request{Method: http.MethodGet, URL: front.URL + "/user-identities/infrastructure"}).Body
 	if !bytes.Equal(b, big) {
 		t.Fatalf("large body altered: %d bytes", len(b))
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/identities-go/identities/conformance"
 	"github.com/identities-go/identities/contract"
+	"github.com/identities-go/identities/internal/apitest"
 	"github.com/identities-go/identities/internal/testserver"
 	"github.com/identities-go/identities/seed"
 	"github.com/identities-go/identities/server"
@@ -45,7 +46,7 @@ func benchPage(b *testing.B) (*testserver.Env, []byte) {
 // is contract's ValidateResponse now (kin-openapi for the status and
 // headers, the compiled schema for the body).
 func BenchmarkValidatePage(b *testing.B) {
-	v := publicValidator(b)
+	v := apitest.Validator(b)
 	_, body := benchPage(b)
 	r := httptest.NewRequest(http.MethodGet, "/public"+pageTarget, nil)
 	route, err := v.FindRoute(r)

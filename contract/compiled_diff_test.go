@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +19,7 @@ import (
 	"github.com/identities-go/identities/contract"
 	"github.com/identities-go/identities/contract/compiled"
 	"github.com/identities-go/identities/gen"
+	"github.com/identities-go/identities/internal/apitest"
 	"github.com/identities-go/identities/internal/testserver"
 	"github.com/identities-go/identities/seed"
 	"github.com/identities-go/identities/store"
@@ -104,21 +104,14 @@ func collectBodies(tb testing.TB, v *contract.Validator) *corpus {
 	e := testserver.Start(tb, testserver.Options{Seed: &seed.Options{Companies: 3, Identities: 40, Seed: 7}})
 	c := &corpus{ok: map[string][][]byte{}, errors: map[int][][]byte{}}
 	do := func(method, path, key, contentType, body string) {
-		req, err := http.NewRequest(method, e.URL+path, strings.NewReader(body))
-		require.NoError(tb, err)
-		if key != "" {
-			req.Header.Set("Authorization", "Bearer "+key)
+		req := apitest.Request{Method: method, URL: e.URL + path, Key: key}
+		if body != "" {
+			req.Body, req.Header = body, []string{"Content-Type", contentType}
 		}
-		if contentType != "" {
-			req.Header.Set("Content-Type", contentType)
-		}
-		resp, err := e.Server.Client().Do(req)
-		require.NoError(tb, err)
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		require.NoError(tb, err)
-		if resp.StatusCode != http.StatusOK {
-			c.errors[resp.StatusCode] = append(c.errors[resp.StatusCode], b)
+		resp := apitest.Do(tb, e.Server.Client(), req)
+		b := resp.Body
+		if resp.Status != http.StatusOK {
+			c.errors[resp.Status] = append(c.errors[resp.Status], b)
 			return
 		}
 		rt, err := v.FindRoute(httptest.NewRequest(method, "/public"+strings.SplitN(path, "?", 2)[0], nil))
@@ -301,7 +294,7 @@ func mutations(body []byte, budget int) [][]byte {
 }
 
 func TestCompiledMatchesKin(t *testing.T) {
-	v := publicValidator(t)
+	v := apitest.Validator(t)
 	require.Empty(t, v.Fallbacks(), "every response body of the embedded document should be compiled")
 	c := collectBodies(t, v)
 	budget := 300
@@ -337,20 +330,12 @@ func TestCompiledMatchesKin(t *testing.T) {
 	}
 }
 
-// publicValidator is the embedded document served under /public.
-func publicValidator(tb testing.TB) *contract.Validator {
-	tb.Helper()
-	v, err := contract.New("/public")
-	require.NoError(tb, err)
-	return v
-}
-
 // FuzzCompiledMatchesKin mutates real bodies, byte by byte (the fuzzer)
 // and structurally (ops: each four bytes a mutation kind, a value of the
 // body, a palette entry), and requires kin-openapi and the compiled
 // validator to agree on each.
 func FuzzCompiledMatchesKin(f *testing.F) {
-	v := publicValidator(f)
+	v := apitest.Validator(f)
 	cases := responseCases(f, v)
 	c := collectBodies(f, v)
 	for i, rc := range cases {

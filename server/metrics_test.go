@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/identities-go/identities/internal/apitest"
 	"github.com/identities-go/identities/internal/testserver"
 	"github.com/identities-go/identities/metrics"
 )
@@ -21,15 +22,7 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	t.Parallel()
 	e := testserver.Start(t, testserver.Options{RateLimit: 3, Metrics: metrics.New()})
 	send := func(token string) int {
-		req, err := http.NewRequest(http.MethodGet, e.URL+"/user-identities/infrastructure?limit=1", nil)
-		require.NoError(t, err)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		return resp.StatusCode
+		return apitest.Do(t, nil, apitest.Request{Method: http.MethodGet, URL: e.URL + "/user-identities/infrastructure?limit=1", Key: token}).Status
 	}
 	require.Equal(t, http.StatusOK, send(e.Keys.ReadWrite))
 	require.Equal(t, http.StatusOK, send(e.Keys.ReadWrite))

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/identities-go/identities/api"
+	"github.com/identities-go/identities/internal/apitest"
 	"github.com/identities-go/identities/internal/docsui"
 	"github.com/identities-go/identities/internal/testserver"
 )
@@ -35,27 +36,20 @@ func docsServer(t *testing.T) (url string, env *testserver.Env) {
 	return ts.URL, env
 }
 
-func get(t *testing.T, url string, header ...string) (*http.Response, []byte) {
+// asSent is a client that leaves the encoding of a response as it was sent.
+var asSent = &http.Client{Transport: &http.Transport{DisableCompression: true}}
+
+func get(t *testing.T, url string, header ...string) (apitest.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
-	require.NoError(t, err)
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	tr := &http.Transport{DisableCompression: true} // see the encoding as sent
-	resp, err := tr.RoundTrip(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp, body
+	resp := apitest.Do(t, asSent, apitest.Request{Method: http.MethodGet, URL: url, Header: header})
+	return resp, resp.Body
 }
 
 func TestPage(t *testing.T) {
 	t.Parallel()
 	url, _ := docsServer(t)
 	resp, page := get(t, url+"/docs")
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, http.StatusOK, resp.Status)
 	assert.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
 	assert.Equal(t, docsui.ContentSecurityPolicy, resp.Header.Get("Content-Security-Policy"))
 	assert.Contains(t, docsui.ContentSecurityPolicy, "default-src 'self'")
@@ -74,14 +68,14 @@ func TestPage(t *testing.T) {
 		p := ref[1]
 		require.True(t, strings.HasPrefix(p, "/docs/"), p)
 		resp, body := get(t, url+p)
-		require.Equal(t, http.StatusOK, resp.StatusCode, p)
+		require.Equal(t, http.StatusOK, resp.Status, p)
 		assert.NotEmpty(t, body, p)
 		assert.Equal(t, types[p[strings.LastIndex(p, "."):]], resp.Header.Get("Content-Type"), p)
 	}
 
 	// The document the page loads is the server's.
 	resp, spec := get(t, url+"/openapi.yaml")
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, http.StatusOK, resp.Status)
 	assert.Equal(t, api.Spec, spec)
 }
 
@@ -92,7 +86,7 @@ func TestAssetsAreCompressedAndRevalidated(t *testing.T) {
 	for _, name := range []string{"swagger-ui-bundle.js", "swagger-ui.css"} {
 		_, plain := get(t, url+"/docs/"+name)
 		resp, zipped := get(t, url+"/docs/"+name, "Accept-Encoding", "br, gzip")
-		require.Equal(t, http.StatusOK, resp.StatusCode, name)
+		require.Equal(t, http.StatusOK, resp.Status, name)
 		assert.Equal(t, "gzip", resp.Header.Get("Content-Encoding"), name)
 		assert.Contains(t, resp.Header.Values("Vary"), "Accept-Encoding", name)
 		assert.Less(t, len(zipped), len(plain)/2, name)
@@ -107,10 +101,10 @@ func TestAssetsAreCompressedAndRevalidated(t *testing.T) {
 	etag := resp.Header.Get("ETag")
 	require.NotEmpty(t, etag)
 	resp, body := get(t, url+"/docs/swagger-ui-bundle.js", "Accept-Encoding", "gzip", "If-None-Match", etag)
-	assert.Equal(t, http.StatusNotModified, resp.StatusCode)
+	assert.Equal(t, http.StatusNotModified, resp.Status)
 	assert.Empty(t, body)
 	resp, _ = get(t, url+"/docs/swagger-ui-bundle.js", "If-None-Match", etag)
-	assert.Equal(t, http.StatusOK, resp.StatusCode, "the plain file is another entity than its gzip form")
+	assert.Equal(t, http.StatusOK, resp.Status, "the plain file is another entity than its gzip form")
 
 	resp, _ = get(t, url+"/docs/favicon-32x32.png", "Accept-Encoding", "gzip")
 	assert.Empty(t, resp.Header.Get("Content-Encoding"), "a PNG is compressed already")
@@ -121,7 +115,7 @@ func TestNotFound(t *testing.T) {
 	url, _ := docsServer(t)
 	for _, p := range []string{"/docs/nope.js", "/docs/README.md", "/docs/assets/swagger-ui.css", "/docs/swagger-ui.css.gz"} {
 		resp, _ := get(t, url+p)
-		assert.Equal(t, http.StatusNotFound, resp.StatusCode, p)
+		assert.Equal(t, http.StatusNotFound, resp.Status, p)
 	}
 	h := docsui.Handler(docsui.Config{Prefix: "docs/", SpecURL: "/openapi.yaml"})
 	w := httptest.NewRecorder()
