@@ -282,53 +282,92 @@ func (e *RequestError) Error() string {
 }
 
 // ValidateRequest checks the parameters and body of r against route; a body
-// must be exactly one JSON value. The body is read and put back, so handlers
-// can read it again. Security requirements are not checked here:
-// authentication is the caller's job.
+// must be exactly one JSON value. The body is read once, decoded once for
+// its schema, and put back, so handlers can read it again. Security
+// requirements are not checked here: authentication is the caller's job.
 func (v *Validator) ValidateRequest(ctx context.Context, r *http.Request, route *Route) error {
-	if route.HasRequestBody() && r.Body != nil && r.Body != http.NoBody {
-		body, err := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		if err != nil {
-			return fmt.Errorf("contract: read request body: %w", err)
+	options := &openapi3filter.Options{
+		MultiError:              true,
+		AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc,
+		SkipSettingDefaults:     true,
+		SchemaValidationOptions: kinFormatOptions,
+	}
+	input := &openapi3filter.RequestValidationInput{Request: r, PathParams: route.pathParams, Route: route.route, Options: options}
+	rb := route.route.Operation.RequestBody
+	var bodyErr error
+	if rb != nil && rb.Value != nil {
+		var body []byte
+		if r.Body != nil && r.Body != http.NoBody {
+			var err error
+			body, err = io.ReadAll(r.Body)
+			r.Body.Close()
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if err != nil {
+				return fmt.Errorf("contract: read request body: %w", err)
+			}
 		}
-		if trailingData(body) {
+		var trailing bool
+		if trailing, bodyErr = validateBody(ctx, input, rb.Value, body); trailing {
 			return &RequestError{Operation: route.OperationID(), Fields: []FieldError{{Location: "body", Message: "unexpected data after the JSON value"}}}
 		}
-	}
-	input := &openapi3filter.RequestValidationInput{
-		Request:    r,
-		PathParams: route.pathParams,
-		Route:      route.route,
-		Options: &openapi3filter.Options{
-			MultiError:              true,
-			AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc,
-			SkipSettingDefaults:     true,
-			SchemaValidationOptions: kinFormatOptions,
-		},
+		options.ExcludeRequestBody = true
 	}
 	err := openapi3filter.ValidateRequest(ctx, input)
-	if err == nil {
+	if err == nil && bodyErr == nil {
 		return nil
 	}
 	out := &RequestError{Operation: route.OperationID()}
-	collectRequestErrors(err, out)
+	for _, e := range []error{err, bodyErr} {
+		if e != nil {
+			collectRequestErrors(e, out)
+		}
+	}
 	if len(out.Fields) == 0 && !out.MediaType {
 		out.Fields = append(out.Fields, FieldError{Field: "", Location: "body", Message: "malformed request"})
 	}
 	return out
 }
 
-// trailingData reports whether a body holds a JSON value followed by more
-// than white space. Bodies that are not JSON at all are left to validation.
-func trailingData(body []byte) bool {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	var v json.RawMessage
-	if dec.Decode(&v) != nil {
-		return false
+// validateBody checks a JSON body against its schema as kin-openapi's
+// ValidateRequestBody does, with the errors it gives, but from the bytes
+// already read and in one decoding, which also tells whether more than
+// white space follows the value (trailing). A body of another media type is
+// left to kin-openapi.
+func validateBody(ctx context.Context, input *openapi3filter.RequestValidationInput, rb *openapi3.RequestBody, body []byte) (trailing bool, err error) {
+	fail := func(reason string, err error) error {
+		return &openapi3filter.RequestError{Input: input, RequestBody: rb, Reason: reason, Err: err}
 	}
-	_, err := dec.Token()
-	return !errors.Is(err, io.EOF)
+	if len(body) == 0 {
+		if rb.Required {
+			return false, fail("", openapi3filter.ErrInvalidRequired)
+		}
+		return false, nil
+	}
+	contentType := input.Request.Header.Get("Content-Type")
+	mt := rb.Content.Get(contentType)
+	if mt == nil {
+		return false, fail(fmt.Sprintf("header Content-Type has unexpected value %q", contentType), nil)
+	}
+	if mt.Schema == nil || mt.Schema.Value == nil {
+		return false, nil
+	}
+	if base, _, _ := strings.Cut(contentType, ";"); strings.TrimSpace(strings.ToLower(base)) != "application/json" {
+		return false, openapi3filter.ValidateRequestBody(ctx, input, rb)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var value any
+	if err := dec.Decode(&value); err != nil {
+		return false, fail("failed to decode request body", &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: err})
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return true, nil
+	}
+	opts := append([]openapi3.SchemaValidationOption{openapi3.VisitAsRequest(), openapi3.MultiErrors()}, kinFormatOptions...)
+	if err := mt.Schema.Value.VisitJSON(value, opts...); err != nil {
+		return false, fail("doesn't match schema", err)
+	}
+	return false, nil
 }
 
 func collectRequestErrors(err error, out *RequestError) {
