@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -252,10 +251,7 @@ func TestCheckSuggestsTheBasePath(t *testing.T) {
 // TestCheckGivesUpFastWhenNothingListens: no server, no crawl.
 func TestCheckGivesUpFastWhenNothingListens(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
+	addr := apitest.RefusingAddr(t)
 	start := time.Now()
 	report, err := conformance.Run(context.Background(), conformance.Config{BaseURL: "http://" + addr + "/public", Token: "x", Logger: quiet()})
 	require.ErrorIs(t, err, conformance.ErrUnreachable)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -98,10 +97,7 @@ func TestCheckCommandExplainsWhatStopsIt(t *testing.T) {
 	assert.Contains(t, errOut, "try --base-url "+e.Server.URL+"/public")
 	assert.Equal(t, 1, strings.Count(errOut, "\n"), errOut)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
+	addr := apitest.RefusingAddr(t)
 	start := time.Now()
 	code, _, errOut = runCheck(t, "--base-url", "http://"+addr+"/public", "--token", "x")
 	assert.Equal(t, exitNetwork, code, errOut)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"github.com/identities-go/identities/client"
 	"github.com/identities-go/identities/client/clienttest"
 	"github.com/identities-go/identities/gen"
+	"github.com/identities-go/identities/internal/apitest"
 )
 
 // cli runs the program with args and returns its exit code and output. It
@@ -374,12 +374,7 @@ func TestListAllFailingMidway(t *testing.T) {
 
 func TestNetworkFailuresExitThree(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := "http://" + ln.Addr().String() + "/public"
-	ln.Close()
+	closed := "http://" + apitest.RefusingAddr(t) + "/public"
 	code, out, errOut := cli(t, "secret-token", "infrastructure", "list", "--base-url", closed, "--token", "secret-token", "--retries", "0")
 	if code != exitNetwork || out != "" || errOut == "" {
 		t.Errorf("closed port: exit %d, stdout %q, stderr %q; want 3", code, out, errOut)

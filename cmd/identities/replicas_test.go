@@ -185,7 +185,7 @@ func TestReplicasShareRateLimits(t *testing.T) {
 		redisProxy.cut()
 		admitted := spend(t, r, "203.0.113.8", 3*replicaBudget)
 		assert.Greater(t, admitted, replicaBudget+replicaBudget/2, "each replica limits on its own while Redis is gone")
-		redisProxy.restore(t)
+		redisProxy.restore()
 		for _, p := range r.procs { // a replica whose Redis answers shares its budgets again
 			waitReady(t, p, "ok")
 		}
@@ -300,32 +300,20 @@ func (w *writeLog) couldBeLast(id int64) []int64 {
 }
 
 // cutProxy forwards TCP connections to a server until it is cut: then it
-// closes every connection and refuses new ones, until it is restored on
-// the same address.
+// closes every connection, and each new one as soon as it comes, until it is
+// restored. It keeps its port the whole test, so nothing else can take it.
 type cutProxy struct {
 	target string
-	mu     sync.Mutex
 	ln     net.Listener
+	mu     sync.Mutex
+	down   bool
 	conns  map[net.Conn]struct{}
-	where  string
 }
 
 func newCutProxy(t *testing.T, target string) *cutProxy {
-	p := &cutProxy{target: target, conns: map[net.Conn]struct{}{}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	p.where = ln.Addr().String()
-	p.serve(ln)
-	t.Cleanup(p.cut)
-	return p
-}
-
-func (p *cutProxy) addr() string { return p.where }
-
-func (p *cutProxy) serve(ln net.Listener) {
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
+	p := &cutProxy{target: target, ln: ln, conns: map[net.Conn]struct{}{}}
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -335,7 +323,14 @@ func (p *cutProxy) serve(ln net.Listener) {
 			go p.forward(c)
 		}
 	}()
+	t.Cleanup(func() {
+		ln.Close()
+		p.cut()
+	})
+	return p
 }
+
+func (p *cutProxy) addr() string { return p.ln.Addr().String() }
 
 func (p *cutProxy) forward(c net.Conn) {
 	up, err := net.Dial("tcp", p.target)
@@ -344,7 +339,7 @@ func (p *cutProxy) forward(c net.Conn) {
 		return
 	}
 	p.mu.Lock()
-	if p.ln == nil { // cut meanwhile
+	if p.down {
 		p.mu.Unlock()
 		c.Close()
 		up.Close()
@@ -357,23 +352,20 @@ func (p *cutProxy) forward(c net.Conn) {
 	c.Close()
 }
 
-// cut closes the listener and every connection.
+// cut closes every connection, and each new one from now on.
 func (p *cutProxy) cut() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
+	p.down = true
 	for c := range p.conns {
 		c.Close()
 		delete(p.conns, c)
 	}
 }
 
-// restore listens again on the same address.
-func (p *cutProxy) restore(t *testing.T) {
-	ln, err := net.Listen("tcp", p.where)
-	require.NoError(t, err)
-	p.serve(ln)
+// restore forwards new connections again.
+func (p *cutProxy) restore() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = false
 }

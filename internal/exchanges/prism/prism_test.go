@@ -1,6 +1,7 @@
 package prism_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -8,12 +9,12 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -231,26 +232,35 @@ func equalQuery(a, b url.Values) bool {
 	return true
 }
 
-// startPrism starts prism proxy in front of target on a free port and
-// returns its URL once it accepts connections. It is stopped when the test
+// startPrism starts prism proxy in front of target on a port it chooses
+// and returns its URL once it says it listens. It is stopped when the test
 // ends; its output is logged when the test fails.
 func startPrism(t *testing.T, target string) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	_, port, _ := net.SplitHostPort(addr)
-
 	spec, err := filepath.Abs(filepath.Join("..", "..", "..", "api", "openapi.yaml"))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
+	// Info level, for the line that names the port.
 	cmd := exec.CommandContext(ctx, *prismBin, "proxy", spec, target,
-		"--errors=false", "--host=127.0.0.1", "--port="+port, "--verboseLevel=warn")
+		"--errors=false", "--host=127.0.0.1", "--port=0", "--verboseLevel=info")
 	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Stderr = out
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
 	cmd.WaitDelay = 5 * time.Second
 	require.NoError(t, cmd.Start())
+	listening := make(chan string, 1)
+	go func() {
+		// Every line is kept; the first that names the address is passed on.
+		sc := bufio.NewScanner(io.TeeReader(stdout, out))
+		for sc.Scan() {
+			if m := listeningLine.FindStringSubmatch(sc.Text()); m != nil {
+				listening <- m[1]
+				break
+			}
+		}
+		io.Copy(out, stdout) // the rest, for the log of a failed test
+	}()
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
@@ -262,25 +272,21 @@ func startPrism(t *testing.T, target string) string {
 	})
 
 	started := time.Now()
-	deadline := started.Add(45 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("prism exited before it listened: %v\n%s", err, out.String())
-		default:
-		}
-		if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			conn.Close()
-			t.Logf("prism %s listening after %s", version(t), time.Since(started).Round(time.Millisecond))
-			return "http://" + addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("prism did not listen on %s within 45 s:\n%s", addr, out.String())
-		}
-		time.Sleep(100 * time.Millisecond)
+	select {
+	case url := <-listening:
+		t.Logf("prism %s listening after %s", version(t), time.Since(started).Round(time.Millisecond))
+		return url
+	case err := <-exited:
+		exited <- err
+		t.Fatalf("prism exited before it listened: %v\n%s", err, out.String())
+	case <-time.After(45 * time.Second): // a hang guard: Prism starts in about a second
+		t.Fatalf("prism did not say it listens within 45 s:\n%s", out.String())
 	}
+	return ""
 }
+
+// listeningLine is Prism's line that it accepts connections, and where.
+var listeningLine = regexp.MustCompile(`Prism is listening on (http://[0-9.:]+)`)
 
 // version is the Prism CLI's version.
 func version(t *testing.T) string {
