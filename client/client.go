@@ -16,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/identities-go/identities/gen"
+	"github.com/identities-go/identities/internal/wait"
 )
 
 // maxBody is the most of a successful response body the client reads; a
@@ -226,15 +227,15 @@ func (c *Client) sendWithRetries(ctx context.Context, op string, send sendFunc) 
 			return nil, n - 1, fmt.Errorf("client: %s: %w", op, err)
 		}
 		res, err := c.attempt(ctx, op, n, send)
-		wait, again := c.retryWait(ctx, n, res, err)
+		delay, again := c.retryWait(ctx, n, res, err)
 		if !again {
 			if err != nil {
 				return nil, n, fmt.Errorf("client: %s: %w", op, err)
 			}
 			return res, n, nil
 		}
-		c.logRetry(ctx, op, n, wait, res, err)
-		if err := sleep(ctx, wait); err != nil {
+		c.logRetry(ctx, op, n, delay, res, err)
+		if err := wait.Sleep(ctx, delay); err != nil {
 			return nil, n, err
 		}
 	}
@@ -299,32 +300,32 @@ func (c *Client) retryWait(ctx context.Context, n int, res *attempt, err error) 
 	if n > c.retry.MaxRetries || ctx.Err() != nil {
 		return 0, false
 	}
-	var wait time.Duration
+	var delay time.Duration
 	switch {
 	case err != nil:
 		if !transient(err) {
 			return 0, false
 		}
-		wait = c.retry.backoff(n)
+		delay = c.retry.backoff(n)
 	case !retryableStatus(res.resp.StatusCode):
 		return 0, false
 	default:
-		if ra, ok := parseRetryAfter(res.resp.Header, time.Now()); ok {
+		if ra, ok := wait.RetryAfter(res.resp.Header, time.Now()); ok {
 			if ra > c.retry.MaxDelay {
 				// Retrying before the server allows only spends quota:
 				// return the error, which carries Retry-After, instead.
 				return 0, false
 			}
-			wait = ra
+			delay = ra
 		} else {
-			wait = c.retry.backoff(n)
+			delay = c.retry.backoff(n)
 		}
 	}
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < delay {
 		// Waiting would only end in the deadline: return the last error now.
 		return 0, false
 	}
-	return wait, true
+	return delay, true
 }
 
 // check validates the final response against the contract when response

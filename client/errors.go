@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/identities-go/identities/gen"
+	"github.com/identities-go/identities/internal/wait"
 )
 
 // Sentinel errors matched by errors.Is against an *APIError (or a
@@ -112,7 +113,7 @@ func (e *APIError) Unwrap() error { return statusSentinels[e.StatusCode] }
 // with the token scrubbed from every text.
 func newAPIError(op string, resp *http.Response, body []byte, now time.Time, scrub func(string) string) *APIError {
 	e := &APIError{Operation: op, StatusCode: resp.StatusCode, RequestID: resp.Header.Get("X-Request-Id")}
-	e.RetryAfter, _ = parseRetryAfter(resp.Header, now)
+	e.RetryAfter, _ = wait.RetryAfter(resp.Header, now)
 	var eb gen.Error
 	if err := json.Unmarshal(body, &eb); err == nil && (eb.Code != "" || eb.Message != "") {
 		e.Code = eb.Code

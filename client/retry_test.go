@@ -304,33 +304,6 @@ func TestClientRateLimit(t *testing.T) {
 	})
 }
 
-func TestParseRetryAfter(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2025, 7, 1, 12, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		value string
-		want  time.Duration
-		ok    bool
-	}{
-		{"", 0, false},
-		{"0", 0, true},
-		{"1", time.Second, true},
-		{" 120 ", 2 * time.Minute, true},
-		{"-5", 0, false},
-		{"soon", 0, false},
-		{"1.5", 0, false},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
-		{now.Add(-time.Hour).Format(http.TimeFormat), 0, true},
-		{"99999999999999999999", 0, false},
-	} {
-		got, ok := parseRetryAfter(http.Header{"Retry-After": {tc.value}}, now)
-		assert.Equal(t, tc.want, got, "parseRetryAfter(%q)", tc.value)
-		assert.Equal(t, tc.ok, ok, "parseRetryAfter(%q) ok", tc.value)
-	}
-	got, ok := parseRetryAfter(http.Header{"Retry-After": {"9223372036"}}, now)
-	assert.True(t, ok && got > 0, "huge Retry-After = %v, %v; want a positive duration", got, ok)
-}
-
 func TestBackoffIsCappedFullJitter(t *testing.T) {
 	t.Parallel()
 	p := RetryPolicy{MaxRetries: 100, BaseDelay: 10 * time.Millisecond, MaxDelay: 100 * time.Millisecond}

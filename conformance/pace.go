@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/identities-go/identities/internal/wait"
 	"golang.org/x/time/rate"
 )
 
@@ -20,16 +21,7 @@ type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }
 
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func (realClock) Sleep(ctx context.Context, d time.Duration) error { return wait.Sleep(ctx, d) }
 
 const (
 	// maxRetries bounds how often one request is sent again after a 429.
@@ -88,12 +80,12 @@ func (p *pacer) observe(h http.Header, status, attempt int) (time.Duration, bool
 	if status != http.StatusTooManyRequests || attempt >= maxRetries {
 		return 0, false
 	}
-	wait := min(time.Second<<attempt, 30*time.Second)
-	if d, ok := retryAfter(h.Get("Retry-After"), now); ok {
-		wait = min(d, maxWait)
+	delay := min(time.Second<<attempt, 30*time.Second)
+	if d, ok := wait.RetryAfter(h, now); ok {
+		delay = min(d, maxWait)
 	}
-	p.later(now.Add(wait))
-	return wait, true
+	p.later(now.Add(delay))
+	return delay, true
 }
 
 func (p *pacer) later(t time.Time) {
@@ -105,19 +97,4 @@ func (p *pacer) later(t time.Time) {
 func headerInt(h http.Header, name string) (int, bool) {
 	n, err := strconv.Atoi(strings.TrimSpace(h.Get(name)))
 	return n, err == nil && n >= 0
-}
-
-// retryAfter reads Retry-After: seconds, or an HTTP date.
-func retryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
 }

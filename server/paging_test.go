@@ -21,6 +21,7 @@ import (
 	"github.com/identities-go/identities/seed"
 	"github.com/identities-go/identities/server"
 	"github.com/identities-go/identities/store"
+	"github.com/identities-go/identities/store/storetest"
 )
 
 // pagingLimit is small so that every walk crosses several pages: sorts with
@@ -79,77 +80,29 @@ type pagingPage struct {
 	Total int64            `json:"total"`
 }
 
-// sortKey is the value an identity is ordered by: null, or a text (already
-// lower-cased, as the sorts ignore case), a time or a flag.
-type sortKey struct {
-	null bool
-	text string
-	at   time.Time
-	flag bool
-}
-
-func textKey(s *string) sortKey {
-	if s == nil {
-		return sortKey{null: true}
-	}
-	return sortKey{text: strings.ToLower(*s)}
-}
-
-func timeKey(t *time.Time) sortKey {
-	if t == nil {
-		return sortKey{null: true}
-	}
-	return sortKey{at: *t}
-}
-
-// compareKeys orders null before every value, as ASC documents.
-func compareKeys(a, b sortKey) int {
-	if a.null || b.null {
-		return boolCompare(!a.null, !b.null)
-	}
-	if c := strings.Compare(a.text, b.text); c != 0 {
-		return c
-	}
-	if c := a.at.Compare(b.at); c != 0 {
-		return c
-	}
-	return boolCompare(a.flag, b.flag)
-}
-
-func boolCompare(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case a:
-		return 1
-	default:
-		return -1
-	}
-}
-
 // sortKeys says, for every documented sort value, what the API promises to
 // order by, computed from the fields of the returned JSON.
-var sortKeys = map[string]func(*identityFields) sortKey{
-	"IDENTITY_ID":           func(it *identityFields) sortKey { return textKey(&it.IdentityID) },
-	"USERNAME":              func(it *identityFields) sortKey { return textKey(&it.Username) },
-	"EMAIL":                 func(it *identityFields) sortKey { return textKey(it.Email) },
-	"CONNECTED_AT":          func(it *identityFields) sortKey { return timeKey(it.ConnectedAt) },
-	"DISCONNECTED_AT":       func(it *identityFields) sortKey { return timeKey(it.DisconnectedAt) },
-	"SERVICE_ACCOUNT":       func(it *identityFields) sortKey { return timeKey(it.ServiceAccount) },
-	"HAS_MFA":               func(it *identityFields) sortKey { return sortKey{flag: it.HasMfa} },
-	"ADMIN_ACCESS":          func(it *identityFields) sortKey { return timeKey(it.AdminAccess) },
-	"DB_ACCESS":             func(it *identityFields) sortKey { return timeKey(it.DbAccess) },
-	"WRITE_ACCESS":          func(it *identityFields) sortKey { return timeKey(it.WriteAccess) },
-	"PUSH_PROD_CODE_ACCESS": func(it *identityFields) sortKey { return timeKey(it.PushProdAccess) },
-	"CLIENT_ID":             func(it *identityFields) sortKey { return textKey(it.Connection.ClientID) },
-	"CLIENT_ALIAS":          func(it *identityFields) sortKey { return textKey(it.Connection.ClientAlias) },
-	"CONNECTION_STATUS":     func(it *identityFields) sortKey { return textKey(&it.Connection.State) },
-	"USER": func(it *identityFields) sortKey {
+var sortKeys = map[string]func(*identityFields) storetest.SortKey{
+	"IDENTITY_ID":           func(it *identityFields) storetest.SortKey { return storetest.TextKey(&it.IdentityID) },
+	"USERNAME":              func(it *identityFields) storetest.SortKey { return storetest.TextKey(&it.Username) },
+	"EMAIL":                 func(it *identityFields) storetest.SortKey { return storetest.TextKey(it.Email) },
+	"CONNECTED_AT":          func(it *identityFields) storetest.SortKey { return storetest.TimeKey(it.ConnectedAt) },
+	"DISCONNECTED_AT":       func(it *identityFields) storetest.SortKey { return storetest.TimeKey(it.DisconnectedAt) },
+	"SERVICE_ACCOUNT":       func(it *identityFields) storetest.SortKey { return storetest.TimeKey(it.ServiceAccount) },
+	"HAS_MFA":               func(it *identityFields) storetest.SortKey { return storetest.FlagKey(it.HasMfa) },
+	"ADMIN_ACCESS":          func(it *identityFields) storetest.SortKey { return storetest.TimeKey(it.AdminAccess) },
+	"DB_ACCESS":             func(it *identityFields) storetest.SortKey { return storetest.TimeKey(it.DbAccess) },
+	"WRITE_ACCESS":          func(it *identityFields) storetest.SortKey { return storetest.TimeKey(it.WriteAccess) },
+	"PUSH_PROD_CODE_ACCESS": func(it *identityFields) storetest.SortKey { return storetest.TimeKey(it.PushProdAccess) },
+	"CLIENT_ID":             func(it *identityFields) storetest.SortKey { return storetest.TextKey(it.Connection.ClientID) },
+	"CLIENT_ALIAS":          func(it *identityFields) storetest.SortKey { return storetest.TextKey(it.Connection.ClientAlias) },
+	"CONNECTION_STATUS":     func(it *identityFields) storetest.SortKey { return storetest.TextKey(&it.Connection.State) },
+	"USER": func(it *identityFields) storetest.SortKey {
 		if it.User == nil {
-			return sortKey{null: true}
+			return storetest.NullKey
 		}
 		name := it.User.FirstName + " " + it.User.LastName
-		return textKey(&name)
+		return storetest.TextKey(&name)
 	},
 }
 
@@ -312,14 +265,14 @@ func testEverySortOrder(t *testing.T, e *testserver.Env, f familyInfo) {
 func checkOrder(t *testing.T, items []identityFields, sort, dir string) {
 	t.Helper()
 	key := sortKeys[sort]
-	distinct := map[sortKey]bool{}
+	distinct := map[storetest.SortKey]bool{}
 	for i := range items {
 		distinct[key(&items[i])] = true
 		if i == 0 {
 			continue
 		}
 		a, b := &items[i-1], &items[i]
-		order := compareKeys(key(a), key(b))
+		order := key(a).Compare(key(b))
 		if order == 0 {
 			order = cmp.Compare(a.ID, b.ID)
 		}

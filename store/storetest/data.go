@@ -242,7 +242,7 @@ func (f *fixture) check(t testing.TB) {
 			its = append(its, f.idents[id])
 		}
 		for _, s := range sorts[fam] {
-			distinct := map[sortKey]int{}
+			distinct := map[SortKey]int{}
 			for _, it := range its {
 				distinct[f.key(it, s)]++
 			}
@@ -255,7 +255,7 @@ func (f *fixture) check(t testing.TB) {
 			}
 			require.GreaterOrEqual(t, nonNull, 2, "%s %s: distinct values", fam, s)
 			require.True(t, tie, "%s %s: no two identities share a value", fam, s)
-			require.Equal(t, nullable[s], distinct[sortKey{null: true}] > 0, "%s %s: nulls", fam, s)
+			require.Equal(t, nullable[s], distinct[NullKey] > 0, "%s %s: nulls", fam, s)
 		}
 		ids := f.families[fam].ids
 		asc := f.expect(store.ListQuery{CompanyID: f.A, Family: fam, Sort: store.SortUsername})

@@ -34,14 +34,18 @@ var nullable = map[store.Sort]bool{
 	store.SortUser: true, store.SortClientID: true, store.SortClientAlias: true,
 }
 
-// sortKey is the value an identity is ordered by: null, or a text (folded
-// as nocase folds it), a time or a flag.
-type sortKey struct {
+// SortKey is the value an identity is ordered by: null, or a text (folded
+// as SQLite's COLLATE NOCASE folds it), a time or a flag. Keys compare with
+// Compare and, being comparable, can be counted in a map.
+type SortKey struct {
 	null bool
 	text string
 	at   time.Time
 	flag bool
 }
+
+// NullKey is the key of a null value.
+var NullKey = SortKey{null: true}
 
 // nocase folds text as SQLite's COLLATE NOCASE compares it: ASCII A-Z to
 // a-z, every other byte as it is. Folded texts then compare bytewise.
@@ -55,22 +59,28 @@ func nocase(s string) string {
 	return string(b)
 }
 
-func textKey(s *string) sortKey {
+// TextKey is the key of a text, compared without ASCII case; nil is null.
+func TextKey(s *string) SortKey {
 	if s == nil {
-		return sortKey{null: true}
+		return NullKey
 	}
-	return sortKey{text: nocase(*s)}
+	return SortKey{text: nocase(*s)}
 }
 
-func timeKey(t *time.Time) sortKey {
+// TimeKey is the key of a time; nil is null.
+func TimeKey(t *time.Time) SortKey {
 	if t == nil {
-		return sortKey{null: true}
+		return NullKey
 	}
-	return sortKey{at: t.UTC()}
+	return SortKey{at: t.UTC()}
 }
 
-// compareKeys orders null before every value.
-func compareKeys(a, b sortKey) int {
+// FlagKey is the key of a flag: false before true.
+func FlagKey(b bool) SortKey { return SortKey{flag: b} }
+
+// Compare orders a and b in ascending order, null before every value, as
+// the API documents: -1, 0 or 1.
+func (a SortKey) Compare(b SortKey) int {
 	if a.null || b.null {
 		return boolCompare(!a.null, !b.null)
 	}
@@ -95,40 +105,40 @@ func boolCompare(a, b bool) int {
 }
 
 // key is what it is ordered by under s.
-func (f *fixture) key(it *store.Identity, s store.Sort) sortKey {
+func (f *fixture) key(it *store.Identity, s store.Sort) SortKey {
 	conn := f.conns[it.ConnectionID]
 	switch s {
 	case store.SortIdentityID:
-		return textKey(&it.IdentityID)
+		return TextKey(&it.IdentityID)
 	case store.SortUsername:
-		return textKey(&it.Username)
+		return TextKey(&it.Username)
 	case store.SortEmail:
-		return textKey(it.Email)
+		return TextKey(it.Email)
 	case store.SortConnectedAt:
-		return timeKey(it.ConnectedAt)
+		return TimeKey(it.ConnectedAt)
 	case store.SortDisconnectedAt:
-		return timeKey(it.DisconnectedAt)
+		return TimeKey(it.DisconnectedAt)
 	case store.SortServiceAccount:
-		return timeKey(it.ServiceAccountAt)
+		return TimeKey(it.ServiceAccountAt)
 	case store.SortHasMFA:
-		return sortKey{flag: it.HasMFA}
+		return FlagKey(it.HasMFA)
 	case store.SortAdminAccess, store.SortWriteAccess:
-		return timeKey(it.AccessA)
+		return TimeKey(it.AccessA)
 	case store.SortDBAccess, store.SortPushProdAccess:
-		return timeKey(it.AccessB)
+		return TimeKey(it.AccessB)
 	case store.SortUser:
 		if it.UserID == nil {
-			return sortKey{null: true}
+			return NullKey
 		}
 		u := f.users[*it.UserID]
 		name := u.FirstName + " " + u.LastName
-		return textKey(&name)
+		return TextKey(&name)
 	case store.SortClientID:
-		return textKey(conn.ClientID)
+		return TextKey(conn.ClientID)
 	case store.SortClientAlias:
-		return textKey(conn.ClientAlias)
+		return TextKey(conn.ClientAlias)
 	case store.SortConnectionStatus:
-		return textKey(&conn.State)
+		return TextKey(&conn.State)
 	}
 	panic("storetest: no key for sort " + string(s))
 }
@@ -160,7 +170,7 @@ func (f *fixture) expect(q store.ListQuery) []int64 {
 		}
 	}
 	slices.SortFunc(its, func(a, b *store.Identity) int {
-		if c := compareKeys(f.key(a, q.Sort), f.key(b, q.Sort)); c != 0 {
+		if c := f.key(a, q.Sort).Compare(f.key(b, q.Sort)); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.ID, b.ID)
