@@ -42,3 +42,30 @@ func TestDBFlagMistakes(t *testing.T) {
 	_, err := os.Stat(missing)
 	require.ErrorIs(t, err, os.ErrNotExist, "keys list created the database")
 }
+
+// TestServeRateLimitFlagMistakes: a rate-limit flag serve cannot use gets one
+// line and the usage exit, before serve listens or opens a database.
+func TestServeRateLimitFlagMistakes(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "never.db")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"Redis without a limit", []string{"--rate-limit", "0", "--rate-limit-redis", "redis://127.0.0.1:6379/0"}, "needs a positive --rate-limit"},
+		{"not a Redis URL", []string{"--rate-limit-redis", "ftp://127.0.0.1/0"}, "--rate-limit-redis"},
+		{"no time to wait for Redis", []string{"--rate-limit-redis", "redis://127.0.0.1:6379/0", "--rate-limit-redis-timeout", "0s"}, "--rate-limit-redis-timeout must be positive"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), append([]string{"serve", "--db", db, "--addr", "127.0.0.1:0"}, tc.args...), &out, &errOut)
+			assert.Equal(t, exitUsage, code, "stderr: %s", errOut.String())
+			assert.Equal(t, 1, strings.Count(errOut.String(), "\n"), "one line: %q", errOut.String())
+			assert.Contains(t, errOut.String(), tc.want)
+		})
+	}
+	_, err := os.Stat(db)
+	require.ErrorIs(t, err, os.ErrNotExist, "serve created the database")
+}

@@ -52,11 +52,14 @@ func startReplicas(t *testing.T, n int, redisAddr, prefix string) *replicaSet {
 		r.users = append(r.users, u.ID)
 	}
 	// They start side by side, as replicas do; the key is made while they
-	// start.
+	// start. A busy machine must not send a replica onto budgets of its
+	// own, so each waits long for Redis; a cut proxy closes connections at
+	// once, so Redis gone is seen without that wait.
 	for range n {
 		r.procs = append(r.procs, launchServe(t, db,
 			"--rate-limit", strconv.Itoa(replicaBudget), "--trusted-proxy", "127.0.0.1/32",
-			"--rate-limit-redis", "redis://"+redisAddr+"/0", "--rate-limit-redis-prefix", prefix))
+			"--rate-limit-redis", "redis://"+redisAddr+"/0", "--rate-limit-redis-prefix", prefix,
+			"--rate-limit-redis-timeout", hangGuard.String()))
 	}
 	r.key = strings.TrimSpace(runOK(t, "keys", "create", "--db", db, "--company", "1", "--scope", "read-write"))
 	for _, p := range r.procs {
@@ -176,6 +179,9 @@ func TestReplicasShareRateLimits(t *testing.T) {
 	r := startReplicas(t, 2, redisProxy.addr(), prefix)
 
 	t.Run("one budget per client address", func(t *testing.T) {
+		for _, p := range r.procs {
+			waitReady(t, p, "ok")
+		}
 		admitted := spend(t, r, "203.0.113.7", 2*replicaBudget)
 		// One budget, and what refills while the requests go out.
 		assert.InDelta(t, replicaBudget, admitted, replicaBudget/6, "admitted over %d replicas", len(r.procs))

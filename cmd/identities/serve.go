@@ -43,6 +43,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rateLimit := fs.Int("rate-limit", 500, "requests per minute per client address (0 disables)")
 	rateLimitRedis := fs.String("rate-limit-redis", "", "redis:// URL of a Redis that holds the rate-limit budgets, shared by every replica (default: each process keeps its own)")
 	rateLimitPrefix := fs.String("rate-limit-redis-prefix", ratelimit.DefaultPrefix, "with --rate-limit-redis: the start of every key the budgets use, to keep deployments that share a Redis apart")
+	rateLimitTimeout := fs.Duration("rate-limit-redis-timeout", ratelimit.DefaultTimeout, "with --rate-limit-redis: how long a request waits for Redis before this process limits it on its own")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	shutdownGrace := fs.Duration("shutdown-timeout", 15*time.Second, "how long in-flight requests may finish on SIGTERM")
 	var proxies listFlag
@@ -84,7 +85,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return usagef("--rate-limit-redis: %v", err)
 		}
 		defer pool.Close()
-		shared := ratelimit.NewShared(pool, *rateLimit, ratelimit.SharedOptions{Prefix: *rateLimitPrefix, Logger: log})
+		if *rateLimitTimeout <= 0 {
+			return usagef("--rate-limit-redis-timeout must be positive")
+		}
+		shared := ratelimit.NewShared(pool, *rateLimit, ratelimit.SharedOptions{Prefix: *rateLimitPrefix, Timeout: *rateLimitTimeout, Logger: log})
 		if err := shared.Ping(ctx); err != nil {
 			log.Warn("rate limit: Redis does not answer yet; limiting in this process until it does", "err", err)
 		}
