@@ -272,8 +272,11 @@ func (f *family[S, O, P, I, F]) listCmd(ctx context.Context, args []string, stdo
 		if err != nil {
 			prog.done()
 			// What was fetched is printed, but a JSON array is left
-			// open, so that no program takes it for the whole list.
-			_ = out.flush()
+			// open, so that no program takes it for the whole list;
+			// when nothing was, stdout stays empty.
+			if prog.n > 0 {
+				_ = out.flush()
+			}
 			return apiFailure(err)
 		}
 		if err := out.item(it.Identity, f.row(it.Identity)); err != nil {

@@ -315,9 +315,11 @@ func TestAPIErrorsExitOne(t *testing.T) {
 	}
 
 	const wrong = "idk_0123456789abcdef0123456789abcdef"
-	code, out, errOut = cli(t, wrong, "version-control", "list", "--base-url", env.URL, "--token", wrong)
-	if code != exitFailure || out != "" || !strings.Contains(errOut, "401 UNAUTHORIZED") || !strings.Contains(errOut, "request id: ") {
-		t.Errorf("401: exit %d, stdout %q, stderr %q", code, out, errOut)
+	for _, all := range [][]string{nil, {"--all"}, {"--all", "--json"}} {
+		code, out, errOut = cli(t, wrong, append([]string{"version-control", "list", "--base-url", env.URL, "--token", wrong}, all...)...)
+		if code != exitFailure || out != "" || !strings.Contains(errOut, "401 UNAUTHORIZED") || !strings.Contains(errOut, "request id: ") {
+			t.Errorf("401 %v: exit %d, stdout %q, stderr %q", all, code, out, errOut)
+		}
 	}
 
 	code, _, errOut = cli(t, env.Token, at(env, "infrastructure", "list", "--limit", "500")...)
