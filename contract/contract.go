@@ -54,6 +54,11 @@ type Validator struct {
 	fallbacks []string
 	// servers are the document's own servers, which doc.Servers replaces.
 	servers openapi3.Servers
+	// ownsJSONRequests is set when a JSON request body decoded here is what
+	// kin-openapi would decode (an OpenAPI 3.0 document, and a registered
+	// JSON decoder that takes repeated member names as encoding/json does),
+	// so that its schema is checked from that one decoding.
+	ownsJSONRequests bool
 }
 
 // Route is the operation a request resolves to.
@@ -144,6 +149,7 @@ func (v *Validator) compileBodies() {
 	}
 	// kin-openapi rejects repeated member names when built with encoding/json/v2.
 	_, dupErr := decode(strings.NewReader(`{"a":1,"a":2}`), http.Header{}, nil, nil)
+	v.ownsJSONRequests = dupErr == nil
 	opts := append(slices.Clone(compiledFormatOptions), compiled.RejectDuplicateNames(dupErr != nil))
 	bySchema := map[*openapi3.Schema]*compiled.Schema{}
 	paths := v.doc.Paths.InMatchingOrder()
@@ -286,12 +292,7 @@ func (e *RequestError) Error() string {
 // its schema, and put back, so handlers can read it again. Security
 // requirements are not checked here: authentication is the caller's job.
 func (v *Validator) ValidateRequest(ctx context.Context, r *http.Request, route *Route) error {
-	options := &openapi3filter.Options{
-		MultiError:              true,
-		AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc,
-		SkipSettingDefaults:     true,
-		SchemaValidationOptions: kinFormatOptions,
-	}
+	options := requestOptions()
 	input := &openapi3filter.RequestValidationInput{Request: r, PathParams: route.pathParams, Route: route.route, Options: options}
 	rb := route.route.Operation.RequestBody
 	var bodyErr error
@@ -307,7 +308,7 @@ func (v *Validator) ValidateRequest(ctx context.Context, r *http.Request, route 
 			}
 		}
 		var trailing bool
-		if trailing, bodyErr = validateBody(ctx, input, rb.Value, body); trailing {
+		if trailing, bodyErr = v.validateBody(ctx, input, rb.Value, body); trailing {
 			return &RequestError{Operation: route.OperationID(), Fields: []FieldError{{Location: "body", Message: "unexpected data after the JSON value"}}}
 		}
 		options.ExcludeRequestBody = true
@@ -328,12 +329,13 @@ func (v *Validator) ValidateRequest(ctx context.Context, r *http.Request, route 
 	return out
 }
 
-// validateBody checks a JSON body against its schema as kin-openapi's
-// ValidateRequestBody does, with the errors it gives, but from the bytes
-// already read and in one decoding, which also tells whether more than
-// white space follows the value (trailing). A body of another media type is
-// left to kin-openapi.
-func validateBody(ctx context.Context, input *openapi3filter.RequestValidationInput, rb *openapi3.RequestBody, body []byte) (trailing bool, err error) {
+// validateBody checks a body as kin-openapi's ValidateRequestBody does, with
+// the errors it gives, and tells whether a JSON body holds more than one
+// value (trailing). A JSON body is decoded once, from the bytes already
+// read; its schema is checked from that decoding when the validator owns
+// JSON requests, and by kin-openapi otherwise, as is a body of another
+// media type.
+func (v *Validator) validateBody(ctx context.Context, input *openapi3filter.RequestValidationInput, rb *openapi3.RequestBody, body []byte) (trailing bool, err error) {
 	fail := func(reason string, err error) error {
 		return &openapi3filter.RequestError{Input: input, RequestBody: rb, Reason: reason, Err: err}
 	}
@@ -343,32 +345,58 @@ func validateBody(ctx context.Context, input *openapi3filter.RequestValidationIn
 		}
 		return false, nil
 	}
+	if len(rb.Content) == 0 { // no declared content: nothing to check
+		return false, nil
+	}
 	contentType := input.Request.Header.Get("Content-Type")
 	mt := rb.Content.Get(contentType)
 	if mt == nil {
 		return false, fail(fmt.Sprintf("header Content-Type has unexpected value %q", contentType), nil)
 	}
-	if mt.Schema == nil || mt.Schema.Value == nil {
-		return false, nil
-	}
-	if base, _, _ := strings.Cut(contentType, ";"); strings.TrimSpace(strings.ToLower(base)) != "application/json" {
+	base, _, _ := strings.Cut(contentType, ";")
+	base = strings.ToLower(strings.TrimSpace(base))
+	if base != "application/json" && !strings.HasSuffix(base, "+json") {
 		return false, openapi3filter.ValidateRequestBody(ctx, input, rb)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var value any
-	if err := dec.Decode(&value); err != nil {
-		return false, fail("failed to decode request body", &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: err})
+	decodeErr := dec.Decode(&value)
+	if decodeErr == nil {
+		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+			return true, nil
+		}
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return true, nil
+	own := v.ownsJSONRequests && base == "application/json"
+	switch {
+	case !own:
+		return false, openapi3filter.ValidateRequestBody(ctx, input, rb)
+	case mt.Schema == nil || mt.Schema.Value == nil: // kin-openapi does not decode it
+		return false, nil
+	case decodeErr != nil:
+		return false, fail("failed to decode request body", &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: decodeErr})
 	}
-	opts := append([]openapi3.SchemaValidationOption{openapi3.VisitAsRequest(), openapi3.MultiErrors()}, kinFormatOptions...)
-	if err := mt.Schema.Value.VisitJSON(value, opts...); err != nil {
+	if err := mt.Schema.Value.VisitJSON(value, requestSchemaOptions...); err != nil {
 		return false, fail("doesn't match schema", err)
 	}
 	return false, nil
 }
+
+// requestOptions are kin-openapi's options for a request: every error at
+// once, no authentication (the caller's job), no defaults written into the
+// request, and the document's formats.
+func requestOptions() *openapi3filter.Options {
+	return &openapi3filter.Options{
+		MultiError:              true,
+		AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc,
+		SkipSettingDefaults:     true,
+		SchemaValidationOptions: kinFormatOptions,
+	}
+}
+
+// requestSchemaOptions are the options kin-openapi checks a request body's
+// schema with under requestOptions, for an OpenAPI 3.0 document.
+var requestSchemaOptions = append([]openapi3.SchemaValidationOption{openapi3.VisitAsRequest(), openapi3.MultiErrors()}, kinFormatOptions...)
 
 func collectRequestErrors(err error, out *RequestError) {
 	if me, ok := err.(openapi3.MultiError); ok {

@@ -328,6 +328,7 @@ func TestValidateRequest(t *testing.T) {
 		// Media types.
 		{name: "text/plain body", method: "PUT", target: infra + "/5/connect", contentType: "text/plain", body: `{"userId": 1}`, mediaType: true},
 		{name: "no content type", method: "PUT", target: vc + "/5/toggle", body: `{"toggle": true}`, mediaType: true},
+		{name: "two values as text/plain", method: "PUT", target: infra + "/5/connect", contentType: "text/plain", body: `{"userId": 1} {}`, mediaType: true},
 		{name: "form body", method: "PUT", target: vc + "/5/service-account", contentType: "application/x-www-form-urlencoded", body: `serviceAccount=true`, mediaType: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -396,11 +397,7 @@ func TestValidateRequest(t *testing.T) {
 func kinVerdict(t *testing.T, v *Validator, r *http.Request, route *Route) error {
 	t.Helper()
 	err := openapi3filter.ValidateRequest(context.Background(), &openapi3filter.RequestValidationInput{
-		Request: r, PathParams: route.pathParams, Route: route.route,
-		Options: &openapi3filter.Options{
-			MultiError: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
-			SkipSettingDefaults: true, SchemaValidationOptions: kinFormatOptions,
-		},
+		Request: r, PathParams: route.pathParams, Route: route.route, Options: requestOptions(),
 	})
 	if err == nil {
 		return nil
@@ -915,5 +912,82 @@ func BenchmarkValidateRequest(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestValidateRequestBodyAsKinOnOtherDocuments holds the one decoding of a
+// request body to kin-openapi's own verdicts on documents the server does
+// not serve but check and proxy may be given: OpenAPI 3.1 (JSON Schema
+// 2020-12), a +json media type, a media type without a schema, and a body
+// without declared content. Data after a JSON value is refused whatever the
+// document.
+func TestValidateRequestBodyAsKinOnOtherDocuments(t *testing.T) {
+	t.Parallel()
+	const paths = `
+paths:
+  /typed:
+    put:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {type: object, required: [a], additionalProperties: false, properties: {a: {type: integer, minimum: 1, maximum: 5}}}
+          application/merge-patch+json:
+            schema: {type: object, properties: {a: {type: integer, maximum: 5}}}
+      responses: {'204': {description: done}}
+  /untyped:
+    put:
+      requestBody:
+        content:
+          application/json: {}
+      responses: {'204': {description: done}}
+  /anything:
+    put:
+      requestBody:
+        content: {}
+      responses: {'204': {description: done}}
+`
+	docs := map[string]string{
+		"3.0": "openapi: 3.0.3\ninfo: {title: t, version: '1'}\n" + paths,
+		"3.1": "openapi: 3.1.0\ninfo: {title: t, version: '1'}\n" + strings.Replace(paths,
+			"a: {type: integer, minimum: 1, maximum: 5}", "a: {type: [integer, 'null'], const: 5}", 1),
+	}
+	for name, doc := range docs {
+		v, err := Load([]byte(doc), "")
+		require.NoError(t, err, name)
+		for _, c := range []struct{ path, contentType, body string }{
+			{"/typed", "application/json", `{"a":5}`},
+			{"/typed", "application/json", `{"a":6}`},
+			{"/typed", "application/json", `{"a":null}`},
+			{"/typed", "application/json", `{"a":"5","b":1}`},
+			{"/typed", "application/json", `{}`},
+			{"/typed", "application/json", `{"a":`},
+			{"/typed", "application/json", ``},
+			{"/typed", "application/json; charset=utf-8", `{"a":2}`},
+			{"/typed", "application/merge-patch+json", `{"a":9}`},
+			{"/typed", "application/merge-patch+json", `{"a":3}`},
+			{"/typed", "text/plain", `{"a":2}`},
+			{"/typed", "", `{"a":2}`},
+			{"/untyped", "application/json", `{"anything":[1,2]}`},
+			{"/untyped", "application/json", `[`},
+			{"/anything", "text/plain", `whatever`},
+		} {
+			r := request(http.MethodPut, c.path, c.contentType, c.body)
+			route, err := v.FindRoute(r)
+			require.NoError(t, err)
+			got := v.ValidateRequest(context.Background(), r, route)
+			want := kinVerdict(t, v, request(http.MethodPut, c.path, c.contentType, c.body), route)
+			assert.Equal(t, want, got, "%s: PUT %s %s %s", name, c.path, c.contentType, c.body)
+		}
+		for _, c := range []struct{ path, contentType string }{
+			{"/typed", "application/json"}, {"/typed", "application/merge-patch+json"}, {"/untyped", "application/json"},
+		} {
+			r := request(http.MethodPut, c.path, c.contentType, `{"a":2} {"a":3}`)
+			route, err := v.FindRoute(r)
+			require.NoError(t, err)
+			var re *RequestError
+			require.ErrorAs(t, v.ValidateRequest(context.Background(), r, route), &re, "%s: two values to %s as %s", name, c.path, c.contentType)
+			assert.Equal(t, []FieldError{{Location: "body", Message: "unexpected data after the JSON value"}}, re.Fields)
+		}
 	}
 }
