@@ -7,8 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/identities-go/identities/internal/wait"
 	"golang.org/x/time/rate"
+
+	"github.com/identities-go/identities/internal/wait"
 )
 
 // clock is the time the pacer reads and waits on; tests replace it.

@@ -282,7 +282,7 @@ func (f *family[S, O, P, I, F]) listCmd(ctx context.Context, args []string, stdo
 		if err := out.item(it.Identity, f.row(it.Identity)); err != nil {
 			return err
 		}
-		prog.add(it.Response.Total)
+		prog.add(it.Response)
 	}
 	prog.done()
 	return out.close()

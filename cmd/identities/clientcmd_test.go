@@ -427,10 +427,11 @@ func TestProgressOnlyOnATerminal(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
 	p := &progress{w: &buf, on: true}
-	p.add(45)
-	p.add(45)
+	third := &client.Response{Page: 3, Limit: 20, Total: 45} // the walk started at --page 3
+	p.add(third)
+	p.add(third)
 	p.done()
-	if got := buf.String(); got != "\r1 of 45 identities so far…\r\x1b[K" {
+	if got := buf.String(); got != "\r41 of 45 identities so far…\r\x1b[K" {
 		t.Errorf("progress wrote %q", got)
 	}
 

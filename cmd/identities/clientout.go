@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/identities-go/identities/client"
 	"github.com/identities-go/identities/gen"
 )
 
@@ -135,21 +136,27 @@ func (a *jsonArray) close() error {
 // progress counts the identities of list --all on one line of stderr, when
 // stderr is a terminal, at most ten times a second.
 type progress struct {
-	w       io.Writer
-	on      bool
-	n       int
-	last    time.Time
-	printed bool
+	w  io.Writer
+	on bool
+	// n counts the identities taken, and skipped those of the pages before
+	// the walk's first.
+	n, skipped int64
+	last       time.Time
+	printed    bool
 }
 
-func (p *progress) add(total int64) {
+// add counts one identity, of the page resp answered.
+func (p *progress) add(resp *client.Response) {
+	if p.n == 0 {
+		p.skipped = max(resp.Page-1, 0) * resp.Limit
+	}
 	p.n++
 	if !p.on || time.Since(p.last) < 100*time.Millisecond {
 		return
 	}
 	p.last = time.Now()
 	p.printed = true
-	fmt.Fprintf(p.w, "\r%d of %d identities so far…", p.n, total)
+	fmt.Fprintf(p.w, "\r%d of %d identities so far…", p.skipped+p.n, resp.Total)
 }
 
 // done clears the progress line.

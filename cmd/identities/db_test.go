@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/identities-go/identities/internal/apitest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,6 +18,7 @@ import (
 func TestDBFlagMistakes(t *testing.T) {
 	t.Parallel()
 	missing := filepath.Join(t.TempDir(), "missing.db")
+	refusing := apitest.RefusingAddr(t)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -25,7 +27,7 @@ func TestDBFlagMistakes(t *testing.T) {
 	}{
 		{"missing file", []string{"keys", "list", "--db", missing}, exitUsage, "no such database file"},
 		{"bad URL", []string{"keys", "list", "--db", "postgres://u:hunter2@[::1"}, exitUsage, "not a PostgreSQL URL"},
-		{"nothing listening", []string{"keys", "list", "--db", "postgres://u:hunter2@127.0.0.1:1/x?connect_timeout=2"}, exitFailure, "connect"},
+		{"nothing listening", []string{"keys", "list", "--db", "postgres://u:hunter2@" + refusing + "/x?connect_timeout=2"}, exitFailure, "connect"},
 		{"seed without --db", []string{"seed"}, exitUsage, "--db is required"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -44,7 +46,7 @@ func TestDBFlagMistakes(t *testing.T) {
 }
 
 // TestServeRateLimitFlagMistakes: a rate-limit flag serve cannot use gets one
-// line and the usage exit, before serve listens or opens a database.
+// line and the usage exit, before serve opens a database.
 func TestServeRateLimitFlagMistakes(t *testing.T) {
 	t.Parallel()
 	db := filepath.Join(t.TempDir(), "never.db")
@@ -56,6 +58,7 @@ func TestServeRateLimitFlagMistakes(t *testing.T) {
 		{"Redis without a limit", []string{"--rate-limit", "0", "--rate-limit-redis", "redis://127.0.0.1:6379/0"}, "needs a positive --rate-limit"},
 		{"not a Redis URL", []string{"--rate-limit-redis", "ftp://127.0.0.1/0"}, "--rate-limit-redis"},
 		{"no time to wait for Redis", []string{"--rate-limit-redis", "redis://127.0.0.1:6379/0", "--rate-limit-redis-timeout", "0s"}, "--rate-limit-redis-timeout must be positive"},
+		{"a negative wait without Redis", []string{"--rate-limit-redis-timeout", "-1s"}, "--rate-limit-redis-timeout must be positive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/identities-go/identities/internal/apitest"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -39,9 +40,10 @@ func TestServeFlagsFromTheEnvironment(t *testing.T) {
 // TestBaseURLFromTheEnvironment: the client commands read the base URL from
 // DRATA_API_BASE_URL when --base-url is not given.
 func TestBaseURLFromTheEnvironment(t *testing.T) {
-	t.Setenv(baseURLEnv, "http://127.0.0.1:1/from-env")
+	addr := apitest.RefusingAddr(t)
+	t.Setenv(baseURLEnv, "http://"+addr+"/from-env")
 	t.Setenv(tokenEnv, "t")
 	var out, errOut bytes.Buffer
 	assert.Equal(t, exitNetwork, run(context.Background(), []string{"infrastructure", "list", "--retries", "0"}, &out, &errOut))
-	assert.Contains(t, errOut.String(), "127.0.0.1:1")
+	assert.Contains(t, errOut.String(), addr)
 }

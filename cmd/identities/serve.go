@@ -75,6 +75,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log := slog.New(handler)
 
+	if *rateLimitTimeout <= 0 {
+		return usagef("--rate-limit-redis-timeout must be positive")
+	}
 	var limiter ratelimit.Limiter
 	if *rateLimitRedis != "" {
 		if *rateLimit <= 0 {
@@ -85,9 +88,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return usagef("--rate-limit-redis: %v", err)
 		}
 		defer pool.Close()
-		if *rateLimitTimeout <= 0 {
-			return usagef("--rate-limit-redis-timeout must be positive")
-		}
 		shared := ratelimit.NewShared(pool, *rateLimit, ratelimit.SharedOptions{Prefix: *rateLimitPrefix, Timeout: *rateLimitTimeout, Logger: log})
 		if err := shared.Ping(ctx); err != nil {
 			log.Warn("rate limit: Redis does not answer yet; limiting in this process until it does", "err", err)

@@ -14,7 +14,13 @@ import (
 // it while tb runs, but never listened on. The port is freed when tb ends.
 func RefusingAddr(tb testing.TB) string {
 	tb.Helper()
+	// Not inherited by the programs tests start, which would keep the port.
+	syscall.ForkLock.RLock()
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err == nil {
+		syscall.CloseOnExec(fd)
+	}
+	syscall.ForkLock.RUnlock()
 	if err != nil {
 		tb.Fatalf("apitest: socket: %v", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/identities-go/identities/internal/wait"
 )
 
 // maxAttempts bounds how many times a transaction is tried.
@@ -22,19 +24,15 @@ func retryable(err error) bool {
 // retry runs fn until it succeeds, fails otherwise than retryable, or has
 // run maxAttempts times, waiting a growing, jittered while between runs.
 func retry(ctx context.Context, fn func() error) error {
-	wait := 2 * time.Millisecond
+	pause := 2 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		err := fn()
 		if err == nil || !retryable(err) || attempt == maxAttempts {
 			return err
 		}
-		t := time.NewTimer(wait/2 + rand.N(wait))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return errors.Join(err, ctx.Err())
-		case <-t.C:
+		if werr := wait.Sleep(ctx, pause/2+rand.N(pause)); werr != nil {
+			return errors.Join(err, werr)
 		}
-		wait = min(2*wait, 200*time.Millisecond)
+		pause = min(2*pause, 200*time.Millisecond)
 	}
 }

@@ -244,25 +244,29 @@ func startPrism(t *testing.T, target string) string {
 	cmd := exec.CommandContext(ctx, *prismBin, "proxy", spec, target,
 		"--errors=false", "--host=127.0.0.1", "--port=0", "--verboseLevel=info")
 	out := &syncBuffer{}
-	cmd.Stderr = out
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
+	// Every line is kept in out; the watcher reads stdout as well, for the
+	// line that names the address.
+	lines, watch := io.Pipe()
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(out, watch), out
 	cmd.WaitDelay = 5 * time.Second
 	require.NoError(t, cmd.Start())
 	listening := make(chan string, 1)
 	go func() {
-		// Every line is kept; the first that names the address is passed on.
-		sc := bufio.NewScanner(io.TeeReader(stdout, out))
+		sc := bufio.NewScanner(lines)
 		for sc.Scan() {
 			if m := listeningLine.FindStringSubmatch(sc.Text()); m != nil {
 				listening <- m[1]
 				break
 			}
 		}
-		io.Copy(out, stdout) // the rest, for the log of a failed test
+		io.Copy(io.Discard, lines)
 	}()
 	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	go func() {
+		err := cmd.Wait() // after every byte of output reached out
+		watch.Close()
+		exited <- err
+	}()
 	t.Cleanup(func() {
 		cancel()
 		<-exited
