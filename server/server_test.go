@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +54,27 @@ func operations(userID int64) []operation {
 	return ops
 }
 
+// declaredHeaders are the headers the document declares for the status of
+// the operation that answers method and path (under the base path).
+func declaredHeaders(t *testing.T, method, path, status string) []string {
+	t.Helper()
+	v := apitest.Validator(t)
+	rt, err := v.FindRoute(httptest.NewRequest(method, apitest.BasePath+path, nil))
+	require.NoError(t, err)
+	for _, item := range v.Document().Paths.Map() {
+		for _, o := range item.Operations() {
+			if o.OperationID != rt.OperationID() {
+				continue
+			}
+			resp := o.Responses.Value(status)
+			require.NotNil(t, resp, "%s documents no %s", rt.OperationID(), status)
+			return slices.Collect(maps.Keys(resp.Value.Headers))
+		}
+	}
+	t.Fatalf("no operation %s in the document", rt.OperationID())
+	return nil
+}
+
 func firstIdentity(e *testserver.Env, family string) int64 {
 	return e.Identities(e.CompanyA, store.Family(family))[0]
 }
@@ -90,6 +113,7 @@ func TestEveryDocumentedStatus(t *testing.T) {
 			if !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
 				t.Fatalf("401 without WWW-Authenticate: Bearer: %q", r.header.Get("WWW-Authenticate"))
 			}
+			assert.Contains(t, declaredHeaders(t, op.method, op.path(id), "401"), "WWW-Authenticate", "the 401 sends a header the document does not declare")
 
 			cID := e.Identities(e.CompanyC, store.Family(op.family))[0]
 			wantError(t, call(t, e.URL, op.method, op.path(cID), e.Keys.NoPlan, op.body), http.StatusPaymentRequired, "PAYMENT_REQUIRED")
@@ -117,6 +141,10 @@ func TestEveryDocumentedStatus(t *testing.T) {
 			wantError(t, r, http.StatusTooManyRequests, "RATE_LIMITED")
 			if r.header.Get("Retry-After") == "" || r.header.Get("X-RateLimit-Limit") != "1" || r.header.Get("X-RateLimit-Remaining") != "0" {
 				t.Fatalf("429 headers: %v", r.header)
+			}
+			declared := declaredHeaders(t, op.method, op.path(id), "429")
+			for _, h := range []string{"Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} {
+				assert.Contains(t, declared, h, "the 429 sends a header the document does not declare")
 			}
 
 			r = call(t, broken.URL, op.method, op.path(id), broken.key, op.body)
